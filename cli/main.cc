@@ -1,0 +1,33 @@
+// ckpt — inspect, validate and convert model checkpoints.
+#include <cstdio>
+#include <exception>
+
+#include "CLI/CLI.hpp"
+#include "cli/common.h"
+#include "ckpt/atomic_file.h"
+#include "ckpt/mapped_file.h"
+
+int main(int argc, char** argv) {
+  // A mapped input that shrinks under us becomes an error, not a crash; an
+  // interrupted write leaves no temporary behind.
+  ckpt::InstallMappedFileSignalHandler();
+  ckpt::InstallOutputCleanupOnSignal();
+
+  CLI::App app{"ckpt: inspect, validate and convert model checkpoints (Safetensors, sharded Safetensors)"};
+  app.set_version_flag("--version", "ckpt " CKPT_VERSION);
+  app.require_subcommand(1);
+  int exit_code = ckpt::cli::kExitOk;
+  ckpt::cli::RegisterInspect(app, &exit_code);
+  ckpt::cli::RegisterValidate(app, &exit_code);
+  ckpt::cli::RegisterConvert(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : ckpt::cli::kExitError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ckpt: internal error: %s\n", e.what());
+    return ckpt::cli::kExitError;
+  }
+  return exit_code;
+}

@@ -1,0 +1,74 @@
+// ckpt/dtype.h — one element-type model for every format.
+//
+// A DType is either a plain element type (one value per 1, 2, 4 or 8 bytes),
+// a packed sub-byte float (F4: 2 per byte, F6: 4 per 3 bytes) or a ggml block
+// type (N elements per block of B bytes; the GGUF support fills these in).
+// Every type is described by (block_elems, block_bytes): a tensor of n
+// elements needs n / block_elems * block_bytes bytes and n must be a multiple
+// of block_elems.
+//
+// The first 22 enumerators are the Safetensors dtypes in the order of the
+// reference crate's enum; that order is the "rank" its writer sorts by, so
+// SafetensorsRank(t) == static_cast<int>(t) for those.
+#ifndef CKPT_DTYPE_H_
+#define CKPT_DTYPE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ckpt {
+
+enum class DType : uint8_t {
+  kBool,
+  kF4,         // E2M1, two per byte
+  kF6_E2M3,    // four per three bytes
+  kF6_E3M2,
+  kU8,
+  kI8,
+  kF8_E5M2,
+  kF8_E4M3,    // E4M3FN: no infinities, NaN = S.1111.111
+  kF8_E8M0,    // exponent only (MX scales), 0xFF = NaN
+  kF8_E4M3FNUZ,
+  kF8_E5M2FNUZ,
+  kI16,
+  kU16,
+  kF16,
+  kBF16,
+  kI32,
+  kU32,
+  kF32,
+  kC64,        // two F32
+  kF64,
+  kI64,
+  kU64,
+  kCount,      // number of types; not a type
+};
+
+enum class DTypeKind : uint8_t { kBool, kInt, kUInt, kFloat, kComplex, kQuantized };
+
+struct DTypeInfo {
+  std::string_view name;   // Safetensors spelling ("F32", "F8_E4M3", ...)
+  uint32_t block_elems;    // elements per block (1 for plain types)
+  uint32_t block_bytes;    // bytes per block
+  DTypeKind kind;
+};
+
+// Describes `t`. REQUIRES: t < DType::kCount.
+const DTypeInfo& GetDTypeInfo(DType t);
+
+inline std::string_view DTypeName(DType t) { return GetDTypeInfo(t).name; }
+
+// The type with Safetensors name `name` (case-sensitive), or nullopt.
+std::optional<DType> DTypeFromSafetensorsName(std::string_view name);
+
+// Bytes needed for `n_elems` elements of `t`: nullopt on overflow or when
+// `n_elems` is not a whole number of blocks.
+std::optional<uint64_t> DTypeByteSize(DType t, uint64_t n_elems);
+
+// True for the types ckpt can convert to and from F32 (see dtype_convert.h).
+bool IsConvertibleFloat(DType t);
+
+}  // namespace ckpt
+
+#endif  // CKPT_DTYPE_H_

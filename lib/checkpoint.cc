@@ -1,0 +1,151 @@
+#include "lib/str_util.h"
+#include "ckpt/checkpoint.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ckpt/mapped_file.h"
+#include "ckpt/safetensors.h"
+#include "ckpt/safetensors_sharded.h"
+#include "ckpt/status.h"
+
+namespace ckpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool StartsWith(absl::Span<const uint8_t> b, std::string_view prefix, size_t at = 0) {
+  return b.size() >= at + prefix.size() && std::memcmp(b.data() + at, prefix.data(), prefix.size()) == 0;
+}
+
+// A Safetensors file has no magic: its shape is an 8-byte length followed by
+// a JSON object (possibly after JSON whitespace).
+bool LooksLikeSafetensors(absl::Span<const uint8_t> b) {
+  for (size_t i = 8; i < b.size() && i < 8 + 4096; ++i) {
+    const uint8_t c = b[i];
+    if (c == '{') return true;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return false;
+  }
+  return false;
+}
+
+// A small JSON object naming a weight_map: a sharded checkpoint's index.
+bool LooksLikeIndex(absl::Span<const uint8_t> b) {
+  size_t i = 0;
+  while (i < b.size() && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) ++i;
+  if (i >= b.size() || b[i] != '{') return false;
+  const std::string_view head(reinterpret_cast<const char*>(b.data()), std::min<size_t>(b.size(), 1 << 16));
+  return head.find("\"weight_map\"") != std::string_view::npos;
+}
+
+absl::Status Unrecognized(const std::string& path, std::string what) {
+  return Error("format.unrecognized", StrCat("not a supported checkpoint: ", what))
+      .File(path)
+      .Code(absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+
+std::string DescribeUnknownContent(absl::Span<const uint8_t> b) {
+  if (b.size() < 8) return StrCat("too short (", b.size(), " bytes)");
+  if (b[0] == 0x80 && b[1] >= 2 && b[1] <= 5) return StrCat("looks like a Python pickle (protocol ", b[1], ")");
+  if (StartsWith(b, "PK\x03\x04") || StartsWith(b, "PK\x05\x06")) return "looks like a zip archive (a PyTorch checkpoint?)";
+  if (StartsWith(b, "GGUF")) return "a GGUF file (GGUF support is not built yet)";
+  if (StartsWith(b, "version https://git-lfs")) return "a Git LFS pointer, not the file it points to";
+  if (StartsWith(b, "\x93NUMPY")) return "a NumPy .npy array";
+  if (StartsWith(b, "\x1f\x8b")) return "gzip-compressed data";
+  if (StartsWith(b, "\x28\xb5\x2f\xfd")) return "zstd-compressed data";
+  if (StartsWith(b, "7z\xbc\xaf\x27\x1c")) return "a 7-Zip archive";
+  if (StartsWith(b, "\x89HDF")) return "an HDF5 file (Keras?)";
+  if (StartsWith(b, "ustar", 257)) return "a tar archive";
+  if (StartsWith(b, "<!DOCTYPE") || StartsWith(b, "<html") || StartsWith(b, "<?xml")) {
+    return "an HTML/XML document (a failed download?)";
+  }
+  std::string hex;
+  for (size_t i = 0; i < 8; ++i) absl::StrAppendFormat(&hex, "%s%02x", i ? " " : "", b[i]);
+  uint64_t n;
+  std::memcpy(&n, b.data(), 8);
+  return StrCat("unknown content (first bytes ", hex, ")");
+}
+
+absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenOptions& options) {
+  Checkpoint c;
+  c.path_ = path;
+  SafetensorsOptions st_options;
+  st_options.strict = options.strict;
+
+  struct stat st;
+  std::shared_ptr<ShardedSafetensors> sharded;
+  std::shared_ptr<SafetensorsFile> single;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::error_code ec;
+    const bool has_index = fs::exists(fs::path(path) / kSafetensorsIndexName, ec);
+    if (!has_index) {
+      // A directory with a single model file and no index is that file.
+      std::vector<std::string> files;
+      for (const auto& e : fs::directory_iterator(path, ec)) {
+        if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
+      }
+      if (files.size() == 1) return Open(files[0], options);
+    }
+    absl::StatusOr<ShardedSafetensors> s = ShardedSafetensors::Open(path, st_options);
+    if (!s.ok()) {
+      if (ErrorRule(s.status()) == "safetensors.index.missing") {
+        return Unrecognized(path, "a directory without model.safetensors.index.json");
+      }
+      return s.status();
+    }
+    sharded = std::make_shared<ShardedSafetensors>(*std::move(s));
+  } else {
+    CKPT_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+    if (LooksLikeSafetensors(file.bytes())) {
+      CKPT_ASSIGN_OR_RETURN(SafetensorsFile f, SafetensorsFile::Open(std::move(file), st_options));
+      single = std::make_shared<SafetensorsFile>(std::move(f));
+    } else if (LooksLikeIndex(file.bytes())) {
+      CKPT_ASSIGN_OR_RETURN(ShardedSafetensors s, ShardedSafetensors::Open(path, st_options));
+      sharded = std::make_shared<ShardedSafetensors>(std::move(s));
+    } else {
+      return Unrecognized(path, DescribeUnknownContent(file.bytes().subspan(0, 4096)));
+    }
+  }
+
+  c.format_ = "safetensors";
+  const auto set_metadata = [&](const SafetensorsFile& f) {
+    if (!f.metadata()) return;
+    c.string_metadata_ = f.metadata();
+    for (const auto& [k, v] : *f.metadata()) c.metadata_[k] = v;
+  };
+  if (single) {
+    set_metadata(*single);
+    c.files_.push_back(path);
+    for (size_t i = 0; i < single->size(); ++i) {
+      c.tensors_.push_back(single->tensor(i));
+      c.tensor_file_.push_back(0);
+    }
+    c.warnings_ = single->warnings();
+    c.details_["header_nbytes"] = single->header_nbytes();
+    c.details_["data_offset"] = single->data_offset();
+    c.details_["file_nbytes"] = single->file_nbytes();
+    c.owner_ = single;
+  } else {
+    if (!sharded->shards().empty()) set_metadata(sharded->shards()[0]);
+    const fs::path dir = fs::path(sharded->index_path()).parent_path();
+    for (const std::string& name : sharded->shard_names()) c.files_.push_back((dir / name).string());
+    for (size_t i = 0; i < sharded->tensors().size(); ++i) {
+      c.tensors_.push_back(sharded->tensor(i));
+      c.tensor_file_.push_back(sharded->tensors()[i].shard);
+    }
+    c.warnings_ = sharded->warnings();
+    c.details_["index"] = sharded->index_path();
+    c.details_["shards"] = sharded->shard_names();
+    if (sharded->total_size()) c.details_["total_size"] = *sharded->total_size();
+    c.owner_ = sharded;
+  }
+  return c;
+}
+
+}  // namespace ckpt

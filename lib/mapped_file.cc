@@ -1,0 +1,146 @@
+#include "lib/str_util.h"
+#include "ckpt/mapped_file.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "boost/iostreams/device/mapped_file.hpp"
+#include "ckpt/status.h"
+
+namespace ckpt {
+namespace {
+
+// A fixed table of live mappings for the SIGBUS handler, which may only use
+// async-signal-safe operations: no allocation, no locks.
+constexpr int kMaxTracked = 256;
+constexpr size_t kMessageBytes = 512;
+struct TrackedRange {
+  std::atomic<uintptr_t> begin{0};
+  std::atomic<uintptr_t> end{0};
+  char message[kMessageBytes];
+};
+TrackedRange g_ranges[kMaxTracked];
+
+int Track(const uint8_t* data, uint64_t size, const std::string& path) {
+  for (int i = 0; i < kMaxTracked; ++i) {
+    uintptr_t expected = 0;
+    if (g_ranges[i].begin.compare_exchange_strong(expected, 1)) {  // claim the slot
+      std::string msg = StrCat("ckpt: ", path,
+                                     ": changed size while being read (mapped bytes are no "
+                                     "longer backed by the file) [file.changed]\n");
+      if (msg.size() >= kMessageBytes) msg = "ckpt: an input file changed size while being read [file.changed]\n";
+      std::memcpy(g_ranges[i].message, msg.c_str(), msg.size() + 1);
+      g_ranges[i].end.store(reinterpret_cast<uintptr_t>(data) + size);
+      g_ranges[i].begin.store(reinterpret_cast<uintptr_t>(data));
+      return i;
+    }
+  }
+  return -1;  // untracked: a SIGBUS there keeps the default action
+}
+
+void Untrack(int slot) {
+  if (slot < 0) return;
+  g_ranges[slot].end.store(0);
+  g_ranges[slot].begin.store(0);
+}
+
+void OnSigbus(int sig, siginfo_t* info, void*) {
+  const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
+  for (int i = 0; i < kMaxTracked; ++i) {
+    const uintptr_t b = g_ranges[i].begin.load(), e = g_ranges[i].end.load();
+    if (b > 1 && addr >= b && addr < e) {
+      const char* m = g_ranges[i].message;
+      ssize_t ignored = write(STDERR_FILENO, m, strlen(m));
+      (void)ignored;
+      _exit(2);
+    }
+  }
+  signal(sig, SIG_DFL);  // not ours: re-raise with the default action
+  raise(sig);
+}
+
+absl::Status StatError(const std::string& path, int err) {
+  if (err == ENOENT || err == ENOTDIR) {
+    return Error("file.not_found", "no such file").File(path).Code(absl::StatusCode::kNotFound);
+  }
+  if (err == EACCES || err == EPERM) {
+    return Error("file.permission", "permission denied").File(path).Code(absl::StatusCode::kPermissionDenied);
+  }
+  return Error("file.unreadable", std::strerror(err)).File(path).Code(absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+
+struct MappedFile::Mapping {
+  boost::iostreams::mapped_file_source source;
+  int slot = -1;
+  ~Mapping() { Untrack(slot); }
+};
+
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return StatError(path, errno);
+  if (S_ISDIR(st.st_mode)) {
+    return Error("file.not_regular", "is a directory, not a file").File(path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Error("file.not_regular", "not a regular file (device, FIFO or socket)").File(path);
+  }
+  if (st.st_size == 0) return Error("file.empty", "file is empty (0 bytes)").File(path);
+  // Check readability up front for a clean permission error (Boost's message
+  // would not say which rule).
+  if (::access(path.c_str(), R_OK) != 0) return StatError(path, errno);
+
+  auto mapping = std::make_shared<Mapping>();
+  try {
+    mapping->source.open(path);
+  } catch (const std::exception& e) {
+    return Error("file.map_failed", StrCat("cannot map file: ", e.what()))
+        .File(path)
+        .Code(absl::StatusCode::kUnavailable);
+  }
+  if (!mapping->source.is_open()) {
+    return Error("file.map_failed", "cannot map file").File(path).Code(absl::StatusCode::kUnavailable);
+  }
+  MappedFile f;
+  f.data_ = reinterpret_cast<const uint8_t*>(mapping->source.data());
+  f.size_ = mapping->source.size();
+  f.path_ = path;
+  if (f.size_ == 0) return Error("file.empty", "file is empty (0 bytes)").File(path);
+  mapping->slot = Track(f.data_, f.size_, path);
+  f.mapping_ = std::move(mapping);
+  return f;
+}
+
+absl::Status MappedFile::CheckUnchanged() const {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) return StatError(path_, errno);
+  if (static_cast<uint64_t>(st.st_size) < size_) {
+    return Error("file.changed",
+                 StrCat("file shrank from ", size_, " to ", st.st_size, " bytes while being read"))
+        .File(path_)
+        .Code(absl::StatusCode::kDataLoss);
+  }
+  return absl::OkStatus();
+}
+
+void InstallMappedFileSignalHandler() {
+  static std::atomic<bool> installed{false};
+  if (installed.exchange(true)) return;
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof(sa));
+  sa.sa_sigaction = OnSigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, nullptr);
+}
+
+}  // namespace ckpt

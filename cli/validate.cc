@@ -43,9 +43,9 @@ void RegisterValidate(CLI::App& app, int* exit_code) {
         r["errors"] = nlohmann::ordered_json::array();
         r["warnings"] = c->warnings();
         if (!args->json) {
-          std::printf("%s: valid (%s, %zu tensors%s)\n", EscapeForDisplay(path).c_str(), c->format().c_str(),
-                      c->tensors().size(),
-                      c->warnings().empty() ? "" : StrCat(", ", c->warnings().size(), " warnings").c_str());
+          const size_t n = c->tensors().size(), w = c->warnings().size();
+          std::printf("%s: valid (%s, %zu tensor%s%s)\n", EscapeForDisplay(path).c_str(), c->format().c_str(), n,
+                      n == 1 ? "" : "s", w == 0 ? "" : StrCat(", ", w, w == 1 ? " warning" : " warnings").c_str());
           for (const std::string& w : c->warnings()) {
             std::printf("%s: warning: %s\n", EscapeForDisplay(path).c_str(), w.c_str());
           }

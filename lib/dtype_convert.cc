@@ -187,8 +187,7 @@ constexpr uint32_t F8ToF32Bits(uint8_t v) {
         return sign | 0x7F800000u | mant | (mant != 0 ? 0x00400000u : 0u);
       }
     }
-    constexpr uint32_t kExpMask = (0x7Fu >> kMan);
-    uint32_t e = (v >> kMan) & kExpMask;
+    int e = (v & 0x7F) >> kMan;
     uint32_t m = v & ((1u << kMan) - 1u);
     if (e == 0) {
       if (m == 0) return sign;
@@ -200,7 +199,8 @@ constexpr uint32_t F8ToF32Bits(uint8_t v) {
       }
       m &= (1u << kMan) - 1u;
     }
-    return sign | ((e + 127u - kBias) << 23) | (m << (23u - kMan));
+    const uint32_t f32_exp = static_cast<uint32_t>(e + 127 - static_cast<int>(kBias));
+    return sign | (f32_exp << 23) | (m << (23u - kMan));
   }
 }
 

@@ -445,13 +445,11 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(absl::Span<const uint8_t>
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
   CKPT_ASSIGN_OR_RETURN(const uint64_t data_len, ValidateOffsets(f.tensors_, f.shapes_));
-  // 8 + N + data_len must be the file size; the reference adds without a
-  // check, so a data_len near 2^64 wraps around and is accepted there.
+  // 8 + N + data_len must be the file size, computed without wrapping.
   std::optional<uint64_t> expected = CheckedAdd(8 + n, data_len);
   if (!expected) {
-    return Error("safetensors.data.overflow",
-                 StrCat("tensors claim ", data_len,
-                              " bytes of data: the file size would overflow 64 bits"))
+    return Error("safetensors.data.coverage",
+                 StrCat("tensors claim ", data_len, " bytes of data, more than any file can hold"))
         .At(8 + n);
   }
   if (*expected != size) {

@@ -14,8 +14,7 @@
 //
 // Reading: Open() runs every structural check before returning, in the same
 // order as the reference Rust crate, and accepts exactly what it accepts
-// except where it is wrong (64-bit wrap-around in the final size check,
-// which the reference accepts in release builds). Once Open() succeeds,
+// (with every sum and product checked for overflow). Once Open() succeeds,
 // every tensor's bytes are known to lie inside the file and views cannot
 // fail. Tensor data is never read by Open(). Strict mode also rejects the
 // hazards the reference tolerates (see SafetensorsOptions).

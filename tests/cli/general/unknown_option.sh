@@ -1,0 +1,1 @@
+$CKPT inspect --bogus safetensors/y_empty.safetensors

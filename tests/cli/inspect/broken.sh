@@ -1,0 +1,1 @@
+$CKPT inspect safetensors/n_safetensors-size-mismatch.safetensors

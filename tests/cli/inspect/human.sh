@@ -1,0 +1,1 @@
+$CKPT inspect safetensors/y_mixed_dtypes.safetensors

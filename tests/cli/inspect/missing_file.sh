@@ -1,0 +1,1 @@
+$CKPT inspect no/such.safetensors

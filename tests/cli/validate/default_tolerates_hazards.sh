@@ -1,0 +1,1 @@
+$CKPT validate safetensors/i_duplicate_name.safetensors

@@ -1,0 +1,1 @@
+$CKPT validate safetensors/n_safetensors-size-mismatch.safetensors no/such/file

@@ -48,7 +48,8 @@
 
 namespace ckpt {
 
-// Scalar conversions. All are exact functions of their input bits.
+// Scalar conversions. All are exact functions of their input bits, given the
+// default floating-point environment (round to nearest; FTZ/DAZ do not matter).
 float F16ToF32(uint16_t h);
 uint16_t F32ToF16(float f);
 float BF16ToF32(uint16_t b);

@@ -89,12 +89,16 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return StatError(path, errno);
   if (S_ISDIR(st.st_mode)) {
-    return Error("file.not_regular", "is a directory, not a file").File(path);
+    return Error("file.not_regular", "is a directory, not a file").File(path).Code(absl::StatusCode::kFailedPrecondition);
   }
   if (!S_ISREG(st.st_mode)) {
-    return Error("file.not_regular", "not a regular file (device, FIFO or socket)").File(path);
+    return Error("file.not_regular", "not a regular file (device, FIFO or socket)")
+        .File(path)
+        .Code(absl::StatusCode::kFailedPrecondition);
   }
-  if (st.st_size == 0) return Error("file.empty", "file is empty (0 bytes)").File(path);
+  if (st.st_size == 0) {
+    return Error("file.empty", "file is empty (0 bytes)").File(path).Code(absl::StatusCode::kFailedPrecondition);
+  }
   // Check readability up front for a clean permission error (Boost's message
   // would not say which rule).
   if (::access(path.c_str(), R_OK) != 0) return StatError(path, errno);
@@ -114,7 +118,9 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   f.data_ = reinterpret_cast<const uint8_t*>(mapping->source.data());
   f.size_ = mapping->source.size();
   f.path_ = path;
-  if (f.size_ == 0) return Error("file.empty", "file is empty (0 bytes)").File(path);
+  if (f.size_ == 0) {
+    return Error("file.empty", "file is empty (0 bytes)").File(path).Code(absl::StatusCode::kFailedPrecondition);
+  }
   mapping->slot = Track(f.data_, f.size_, path);
   f.mapping_ = std::move(mapping);
   return f;
@@ -127,7 +133,7 @@ absl::Status MappedFile::CheckUnchanged() const {
     return Error("file.changed",
                  StrCat("file shrank from ", size_, " to ", st.st_size, " bytes while being read"))
         .File(path_)
-        .Code(absl::StatusCode::kDataLoss);
+        .Code(absl::StatusCode::kUnavailable);
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,2 @@
+: > "$TMP/empty.safetensors"
+$CKPT validate "$TMP/empty.safetensors"

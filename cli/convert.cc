@@ -47,14 +47,9 @@ absl::Status Run(const ConvertArgs& a) {
   std::vector<TensorToWrite> tensors;
   tensors.reserve(c.tensors().size());
   for (const TensorView& t : c.tensors()) {
-    TensorToWrite w;
-    w.name = std::string(t.name);
-    w.source_dtype = t.dtype;
     // Like torch's Module.to(dtype): only floating-point tensors change.
-    w.dtype = target && IsConvertibleFloat(t.dtype) ? *target : t.dtype;
-    w.shape.assign(t.shape.begin(), t.shape.end());
-    w.data = t.data;
-    tensors.push_back(std::move(w));
+    const bool convert = target && IsConvertibleFloat(t.dtype);
+    tensors.push_back(TensorToWrite::From(t, convert ? target : std::nullopt));
   }
   SafetensorsWriteOptions write;
   write.data_alignment = a.align;

@@ -162,15 +162,7 @@ TEST(SafetensorsWriter, EveryDtypeRoundTrips) {
   }
   // Writing what was read gives the same bytes (the canonical form is a fixed point).
   std::vector<TensorToWrite> again;
-  for (size_t i = 0; i < f->size(); ++i) {
-    const TensorView v = f->tensor(i);
-    TensorToWrite w;
-    w.name = std::string(v.name);
-    w.dtype = w.source_dtype = v.dtype;
-    w.shape.assign(v.shape.begin(), v.shape.end());
-    w.data = v.data;
-    again.push_back(std::move(w));
-  }
+  for (size_t i = 0; i < f->size(); ++i) again.push_back(TensorToWrite::From(f->tensor(i)));
   EXPECT_EQ(WriteToString(std::move(again), f->metadata()), out);
 }
 
@@ -235,14 +227,8 @@ TEST(SafetensorsWriter, OverwritingTheMappedInputIsSafe) {
   absl::StatusOr<SafetensorsFile> in = SafetensorsFile::Open(path);
   ASSERT_THAT(in, IsOk());
   // Rewrite the file from its own mapping, converting to F16.
-  TensorToWrite t;
   const TensorView v = in->tensor(0);
-  t.name = std::string(v.name);
-  t.source_dtype = v.dtype;
-  t.dtype = DType::kF16;
-  t.shape.assign(v.shape.begin(), v.shape.end());
-  t.data = v.data;
-  ASSERT_THAT(WriteSafetensors(path, {t}, std::nullopt), IsOk());
+  ASSERT_THAT(WriteSafetensors(path, {TensorToWrite::From(v, DType::kF16)}, std::nullopt), IsOk());
   // The old mapping still sees the old bytes; the new file is complete.
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(v.data.data()), v.nbytes()), data);
   absl::StatusOr<SafetensorsFile> out = SafetensorsFile::Open(path);
@@ -258,15 +244,8 @@ TEST(SafetensorsWriter, ReferenceWrittenFileIsReproducedByteForByte) {
   ASSERT_THAT(f, IsOk());
   std::vector<TensorToWrite> same, wide;
   for (size_t i = 0; i < f->size(); ++i) {
-    const TensorView v = f->tensor(i);
-    TensorToWrite w;
-    w.name = std::string(v.name);
-    w.dtype = w.source_dtype = v.dtype;
-    w.shape.assign(v.shape.begin(), v.shape.end());
-    w.data = v.data;
-    same.push_back(w);
-    w.dtype = DType::kF32;
-    wide.push_back(w);
+    same.push_back(TensorToWrite::From(f->tensor(i)));
+    wide.push_back(TensorToWrite::From(f->tensor(i), DType::kF32));
   }
   EXPECT_TRUE(WriteToString(same, f->metadata()) == ReadFile(ref));
   // BF16 → F32 → BF16 is exact.
@@ -275,16 +254,7 @@ TEST(SafetensorsWriter, ReferenceWrittenFileIsReproducedByteForByte) {
   absl::StatusOr<SafetensorsFile> g = SafetensorsFile::Open(dir / "f32.safetensors");
   ASSERT_THAT(g, IsOk());
   std::vector<TensorToWrite> back;
-  for (size_t i = 0; i < g->size(); ++i) {
-    const TensorView v = g->tensor(i);
-    TensorToWrite w;
-    w.name = std::string(v.name);
-    w.source_dtype = v.dtype;
-    w.dtype = DType::kBF16;
-    w.shape.assign(v.shape.begin(), v.shape.end());
-    w.data = v.data;
-    back.push_back(w);
-  }
+  for (size_t i = 0; i < g->size(); ++i) back.push_back(TensorToWrite::From(g->tensor(i), DType::kBF16));
   EXPECT_TRUE(WriteToString(back, g->metadata()) == ReadFile(ref));
 }
 

@@ -138,6 +138,17 @@ struct TensorToWrite {
   std::vector<uint64_t> shape;
   absl::Span<const uint8_t> data;
   DType source_dtype = DType::kF32;
+
+  // The tensor `v` (borrowing its data), written as `as` (default: its own dtype).
+  static TensorToWrite From(const TensorView& v, std::optional<DType> as = std::nullopt) {
+    TensorToWrite t;
+    t.name = std::string(v.name);
+    t.source_dtype = v.dtype;
+    t.dtype = as.value_or(v.dtype);
+    t.shape.assign(v.shape.begin(), v.shape.end());
+    t.data = v.data;
+    return t;
+  }
 };
 
 using SafetensorsMetadata = std::optional<std::vector<std::pair<std::string, std::string>>>;

@@ -38,6 +38,11 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::kCount)> kTypes = {{
 const DTypeInfo& GetDTypeInfo(DType t) { return kTypes[static_cast<size_t>(t)]; }
 
 std::optional<DType> DTypeFromSafetensorsName(std::string_view name) {
+  // Called once per tensor entry: test the common names first, then the rest.
+  static constexpr DType kCommon[] = {DType::kBF16, DType::kF16, DType::kF32, DType::kI64, DType::kU8};
+  for (DType t : kCommon) {
+    if (kTypes[static_cast<size_t>(t)].name == name) return t;
+  }
   for (size_t i = 0; i < kTypes.size(); ++i) {
     if (kTypes[i].name == name) return static_cast<DType>(i);
   }

@@ -87,8 +87,19 @@ bool Scanner::ReadString(std::string_view* out, std::string* storage, bool* had_
   SkipWs();
   if (pos_ >= s_.size() || s_[pos_] != '"') return Fail(pos_, "expected string");
   const size_t start = ++pos_;
-  // Fast scan for the closing quote when there are no escapes.
+  // Fast scan for the closing quote when there are no escapes: eight bytes
+  // at a time, stopping at any '"', '\\' or control byte (false positives
+  // only send us to the byte loop early).
   size_t i = start;
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  while (i + 8 <= s_.size()) {
+    uint64_t w;
+    std::memcpy(&w, s_.data() + i, 8);
+    const uint64_t q = w ^ (kOnes * '"'), b = w ^ (kOnes * '\\');
+    const uint64_t special = ((q - kOnes) & ~q) | ((b - kOnes) & ~b) | ((w - kOnes * 0x20) & ~w);
+    if (special & kHigh) break;
+    i += 8;
+  }
   while (i < s_.size()) {
     const unsigned char c = static_cast<unsigned char>(s_[i]);
     if (c == '"' || c == '\\' || c < 0x20) break;

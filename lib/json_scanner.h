@@ -36,6 +36,10 @@ class Scanner {
 
   // Position of the next unread byte (after SkipWs, the next token).
   size_t pos() const { return pos_; }
+  // The whole input, and a way back to an earlier position (for callers
+  // that try a fast path over the raw bytes and fall back to tokens).
+  std::string_view text() const { return s_; }
+  void Seek(size_t pos) { pos_ = pos; }
   bool failed() const { return !error_.empty(); }
   const std::string& error() const { return error_; }
   size_t error_pos() const { return error_pos_; }

@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -124,6 +126,18 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   mapping->slot = Track(f.data_, f.size_, path);
   f.mapping_ = std::move(mapping);
   return f;
+}
+
+void MappedFile::Prefault(uint64_t offset, uint64_t nbytes) const {
+  if (offset >= size_) return;
+  nbytes = std::min(nbytes, size_ - offset);
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(data_ + offset) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(data_ + offset + nbytes);
+#ifdef MADV_POPULATE_READ
+  if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ) == 0) return;
+#endif
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_WILLNEED);  // older kernels
 }
 
 absl::Status MappedFile::CheckUnchanged() const {

@@ -77,6 +77,10 @@ std::vector<Case> Cases() {
   add("depth_127_in_unknown_field",
       SafetensorsBytes(Hdr(R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":)" + Nested(125) + "}"), k8),
       "", "safetensors.strict.unknown_field", "OK");
+  add("twenty_digit_dim",  // past the canonical fast path's 19 digits: the general parser decides
+      SafetensorsBytes(R"({"a":{"dtype":"U8","shape":[18446744073709551615,0],"data_offsets":[0,0]}})"), "", "", "OK");
+  add("canonical_then_whitespace",
+      SafetensorsBytes(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0, 1]}})", "x"), "", "", "OK");
   add("big_float_in_unknown_field",
       SafetensorsBytes(Hdr(R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1e300})"), k8), "",
       "safetensors.strict.unknown_field", "OK");

@@ -67,6 +67,7 @@ class SafetensorsHeaderParser {
 
   absl::Status ParseMetadata();
   absl::Status ParseTensor(std::string_view name, size_t key_pos);
+  bool ParseCanonicalTensor(std::string_view name, size_t key_pos);
   absl::Status ParseDType(std::string_view name, DType* dtype, bool* seen_hazard);
   absl::Status ParseU64Array(std::string_view name, std::string_view field, int depth,
                              std::vector<uint64_t>* out);
@@ -77,6 +78,7 @@ class SafetensorsHeaderParser {
   bool strict_;
   absl::Status hazard_;
   std::string scratch_;
+  std::vector<uint64_t> offsets_scratch_;
 };
 
 absl::Status SafetensorsHeaderParser::Parse() {
@@ -87,7 +89,11 @@ absl::Status SafetensorsHeaderParser::Parse() {
                                                ", expected the header to be a JSON object"));
   }
   sc_.Expect('{', "`{`");
-  absl::flat_hash_map<std::string_view, uint32_t> seen;  // name → index in tensors_
+  // Rough capacity from the header size (an entry takes ≥ 60 bytes), capped
+  // so a hostile length cannot make this allocate much.
+  const size_t guess = std::min<size_t>(header_.size() / 64 + 1, 1 << 20);
+  out_->tensors_.reserve(guess);
+  out_->index_.reserve(guess);
   bool seen_metadata = false;
   if (!sc_.Consume('}')) {
     do {
@@ -114,7 +120,7 @@ absl::Status SafetensorsHeaderParser::Parse() {
       }
       // serde keeps the last entry for a repeated name.
       const uint32_t idx = static_cast<uint32_t>(out_->tensors_.size() - 1);
-      auto [it, inserted] = seen.emplace(name, idx);
+      auto [it, inserted] = out_->index_.emplace(AbslView(name), idx);
       if (!inserted) {
         Hazard("safetensors.strict.duplicate_name",
                "tensor name appears more than once (the reference silently keeps the last entry)",
@@ -276,12 +282,81 @@ absl::Status SafetensorsHeaderParser::ParseU64Array(std::string_view name, std::
   return absl::OkStatus();
 }
 
+// The exact bytes the reference serializer writes for an entry:
+//   {"dtype":"F32","shape":[1,2],"data_offsets":[0,8]}
+// Almost every file is written that way, so this matches those bytes
+// directly. Anything else (whitespace, escapes, other field order, long
+// numbers) returns false with nothing consumed, and the general parser —
+// which decides every verdict — takes over from the same position.
+bool SafetensorsHeaderParser::ParseCanonicalTensor(std::string_view name, size_t key_pos) {
+  const std::string_view t = sc_.text();
+  size_t p = sc_.pos();
+  const auto lit = [&](std::string_view l) {
+    if (t.size() - p < l.size() || std::memcmp(t.data() + p, l.data(), l.size()) != 0) return false;
+    p += l.size();
+    return true;
+  };
+  // A plain decimal u64 of at most 19 digits (never overflows), no leading zero.
+  const auto num = [&](uint64_t* v) {
+    if (p >= t.size() || t[p] < '0' || t[p] > '9') return false;
+    if (t[p] == '0') {
+      *v = 0;
+      ++p;
+      return p < t.size() && (t[p] < '0' || t[p] > '9');
+    }
+    uint64_t r = 0;
+    const size_t start = p;
+    while (p < t.size() && t[p] >= '0' && t[p] <= '9') r = r * 10 + static_cast<uint64_t>(t[p++] - '0');
+    *v = r;
+    return p - start <= 19;
+  };
+  if (!lit("{\"dtype\":\"")) return false;
+  const size_t dtype_begin = p;
+  while (p < t.size() && ((t[p] >= 'A' && t[p] <= 'Z') || (t[p] >= '0' && t[p] <= '9') || t[p] == '_')) ++p;
+  const std::optional<DType> dtype = DTypeFromSafetensorsName(t.substr(dtype_begin, p - dtype_begin));
+  if (!dtype || !lit("\",\"shape\":[")) return false;
+  std::vector<uint64_t>& shapes = out_->shapes_;
+  const size_t shape_begin = shapes.size();
+  const auto fail = [&] {
+    shapes.resize(shape_begin);
+    return false;
+  };
+  if (!lit("]")) {
+    while (true) {
+      uint64_t d;
+      if (!num(&d)) return fail();
+      shapes.push_back(d);
+      if (lit("]")) break;
+      if (!lit(",")) return fail();
+    }
+  }
+  uint64_t begin, end;
+  if (!lit(",\"data_offsets\":[") || !num(&begin) || !lit(",") || !num(&end) || !lit("]}")) return fail();
+  SafetensorsFile::Entry e;
+  e.name = name;
+  e.dtype = *dtype;
+  e.shape_begin = static_cast<uint32_t>(shape_begin);
+  e.shape_len = static_cast<uint32_t>(shapes.size() - shape_begin);
+  e.begin = begin;
+  e.end = end;
+  e.key_offset = kBase + key_pos;
+  out_->tensors_.push_back(e);
+  sc_.Seek(p);
+  return true;
+}
+
 absl::Status SafetensorsHeaderParser::ParseTensor(std::string_view name, size_t key_pos) {
+  if (ParseCanonicalTensor(name, key_pos)) return absl::OkStatus();
   json::Kind kind;
   if (!sc_.PeekKind(&kind)) return JsonError();
   const size_t at = sc_.pos();
   std::optional<DType> dtype;
-  std::vector<uint64_t> shape, offsets;
+  // Shape dims go straight into shapes_ (no per-entry allocation); offsets
+  // into a reused scratch vector.
+  std::vector<uint64_t>& shapes = out_->shapes_;
+  const size_t shape_begin = shapes.size();
+  std::vector<uint64_t>& offsets = offsets_scratch_;
+  offsets.clear();
   bool dtype_map_form = false;
   const auto missing = [&](const char* field) {
     return SchemaError(at, StrCat("missing field `", field, "` in tensor entry"), name);
@@ -300,7 +375,7 @@ absl::Status SafetensorsHeaderParser::ParseTensor(std::string_view name, size_t 
             CKPT_RETURN_IF_ERROR(ParseDType(name, &t, &dtype_map_form));
             dtype = t;
             break;
-          case 1: CKPT_RETURN_IF_ERROR(ParseU64Array(name, "shape", 3, &shape)); break;
+          case 1: CKPT_RETURN_IF_ERROR(ParseU64Array(name, "shape", 3, &shapes)); break;
           case 2: CKPT_RETURN_IF_ERROR(ParseU64Array(name, "data_offsets", 3, &offsets)); break;
           default:
             if (!sc_.SkipValue(2)) return JsonError();
@@ -337,7 +412,7 @@ absl::Status SafetensorsHeaderParser::ParseTensor(std::string_view name, size_t 
         } else if (field == "shape") {
           if (has_shape) return SchemaError(field_at, "duplicate field `shape`", name);
           has_shape = true;
-          CKPT_RETURN_IF_ERROR(ParseU64Array(name, "shape", 3, &shape));
+          CKPT_RETURN_IF_ERROR(ParseU64Array(name, "shape", 3, &shapes));
         } else if (field == "data_offsets") {
           if (has_offsets) return SchemaError(field_at, "duplicate field `data_offsets`", name);
           has_offsets = true;
@@ -372,12 +447,11 @@ absl::Status SafetensorsHeaderParser::ParseTensor(std::string_view name, size_t 
   SafetensorsFile::Entry e;
   e.name = name;
   e.dtype = *dtype;
-  e.shape_begin = static_cast<uint32_t>(out_->shapes_.size());
-  e.shape_len = static_cast<uint32_t>(shape.size());
+  e.shape_begin = static_cast<uint32_t>(shape_begin);
+  e.shape_len = static_cast<uint32_t>(shapes.size() - shape_begin);
   e.begin = offsets[0];
   e.end = offsets[1];
   e.key_offset = kBase + key_pos;
-  out_->shapes_.insert(out_->shapes_.end(), shape.begin(), shape.end());
   out_->tensors_.push_back(e);
   return absl::OkStatus();
 }
@@ -386,8 +460,8 @@ namespace {
 
 // The reference's per-tensor checks, in its order, over tensors sorted by
 // (begin, end). Returns the data section length on success.
-absl::StatusOr<uint64_t> ValidateOffsets(std::vector<SafetensorsFile::Entry>& tensors,
-                                         const std::vector<uint64_t>& shapes);
+absl::StatusOr<uint64_t> ValidateOffsets(const std::vector<SafetensorsFile::Entry>& tensors,
+                                         const std::vector<uint32_t>& order, const std::vector<uint64_t>& shapes);
 
 }  // namespace
 
@@ -399,6 +473,11 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::string& path,
 }
 
 absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(MappedFile file, SafetensorsOptions options) {
+  if (file.size() >= 8) {
+    uint64_t n;
+    std::memcpy(&n, file.bytes().data(), 8);
+    if (n <= kSafetensorsMaxHeaderBytes) file.Prefault(8, n);  // the header, never the tensor data
+  }
   absl::StatusOr<SafetensorsFile> f = Parse(file.bytes(), options);
   if (!f.ok()) return WithFile(f.status(), file.path());
   f->path_ = file.path();
@@ -440,11 +519,18 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(absl::Span<const uint8_t>
   SafetensorsHeaderParser parser(header, &f, options.strict);
   CKPT_RETURN_IF_ERROR(parser.Parse());
 
-  // Sort by (begin, end); stable, so ties keep file order.
-  std::stable_sort(f.tensors_.begin(), f.tensors_.end(), [](const Entry& a, const Entry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  CKPT_ASSIGN_OR_RETURN(const uint64_t data_len, ValidateOffsets(f.tensors_, f.shapes_));
+  // Data order: by (begin, end), ties in header order. Files are usually
+  // written in this order already, so check before sorting.
+  const auto before = [&f](uint32_t a, uint32_t b) {
+    const Entry &x = f.tensors_[a], &y = f.tensors_[b];
+    return x.begin != y.begin ? x.begin < y.begin : x.end < y.end;
+  };
+  f.order_.resize(f.tensors_.size());
+  std::iota(f.order_.begin(), f.order_.end(), 0u);
+  if (!std::is_sorted(f.order_.begin(), f.order_.end(), before)) {
+    std::stable_sort(f.order_.begin(), f.order_.end(), before);
+  }
+  CKPT_ASSIGN_OR_RETURN(const uint64_t data_len, ValidateOffsets(f.tensors_, f.order_, f.shapes_));
   // 8 + N + data_len must be the file size, computed without wrapping.
   std::optional<uint64_t> expected = CheckedAdd(8 + n, data_len);
   if (!expected) {
@@ -494,17 +580,18 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(absl::Span<const uint8_t>
     f.warnings_.push_back(StrCat(misaligned, " tensor(s) not aligned to their element size"));
   }
 
-  f.index_.reserve(f.tensors_.size());
-  for (uint32_t i = 0; i < f.tensors_.size(); ++i) f.index_.emplace(f.tensors_[i].name, i);
+  f.position_.resize(f.order_.size());
+  for (uint32_t i = 0; i < f.order_.size(); ++i) f.position_[f.order_[i]] = i;
   return f;
 }
 
 namespace {
 
-absl::StatusOr<uint64_t> ValidateOffsets(std::vector<SafetensorsFile::Entry>& tensors,
-                                         const std::vector<uint64_t>& shapes) {
+absl::StatusOr<uint64_t> ValidateOffsets(const std::vector<SafetensorsFile::Entry>& tensors,
+                                         const std::vector<uint32_t>& order, const std::vector<uint64_t>& shapes) {
   uint64_t start = 0;
-  for (const SafetensorsFile::Entry& e : tensors) {
+  for (const uint32_t i : order) {
+    const SafetensorsFile::Entry& e = tensors[i];
     if (e.begin != start || e.end < e.begin) {
       std::string why;
       if (e.end < e.begin) {
@@ -552,7 +639,7 @@ absl::StatusOr<uint64_t> ValidateOffsets(std::vector<SafetensorsFile::Entry>& te
 }  // namespace
 
 TensorView SafetensorsFile::tensor(size_t i) const {
-  const Entry& e = tensors_[i];
+  const Entry& e = tensors_[order_[i]];
   TensorView v;
   v.name = e.name;
   v.dtype = e.dtype;
@@ -563,9 +650,9 @@ TensorView SafetensorsFile::tensor(size_t i) const {
 }
 
 std::optional<size_t> SafetensorsFile::Find(std::string_view name) const {
-  auto it = index_.find(name);
+  auto it = index_.find(AbslView(name));
   if (it == index_.end()) return std::nullopt;
-  return it->second;
+  return position_[it->second];
 }
 
 }  // namespace ckpt

@@ -37,6 +37,13 @@ class MappedFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // Prefault
+  //
+  // Asks the kernel to map [offset, offset + nbytes) in one go (readers call
+  // it for the header they are about to parse: one call instead of a page
+  // fault every few pages). Only a hint; clamped to the file.
+  void Prefault(uint64_t offset, uint64_t nbytes) const;
+
   // CheckUnchanged
   //
   // Returns file.changed if the file on disk is now shorter than the mapping.

@@ -118,11 +118,13 @@ class SafetensorsFile {
   std::optional<MappedFile> file_;          // keeps the mapping alive
   absl::Span<const uint8_t> bytes_;
   uint64_t header_nbytes_ = 0;
-  std::vector<Entry> tensors_;
+  std::vector<Entry> tensors_;      // header order (a repeated name keeps its first slot)
+  std::vector<uint32_t> order_;     // data order: indices into tensors_
+  std::vector<uint32_t> position_;  // inverse of order_
   std::vector<uint64_t> shapes_;
   // Decoded names that had JSON escapes (stable addresses for the views).
   std::vector<std::unique_ptr<std::string>> name_storage_;
-  absl::flat_hash_map<std::string_view, uint32_t> index_;
+  absl::flat_hash_map<absl::string_view, uint32_t> index_;  // name → index into tensors_
   std::optional<std::vector<std::pair<std::string, std::string>>> metadata_;
   std::vector<std::string> warnings_;
 };

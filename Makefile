@@ -12,7 +12,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
-GENERATOR  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+GENERATOR  := -G Ninja   # ninja-build is one of the packages `deps` installs
 
 DEB_PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libboost-iostreams-dev libabsl-dev nlohmann-json3-dev libxxhash-dev libzstd-dev \
@@ -42,7 +42,7 @@ fuzz-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-$(BUILD)/build.ninja $(BUILD)/Makefile: | deps
+$(BUILD)/build.ninja: | deps
 	cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
 
 build: deps $(BUILD)/build.ninja

@@ -331,6 +331,15 @@ TEST(SafetensorsReader, DuplicateNameKeepsLastEntryLikeTheReference) {
   EXPECT_THAT(f->warnings()[0], ::testing::HasSubstr("safetensors.strict.duplicate_name"));
 }
 
+TEST(SafetensorsReader, HazardWarningsAreCapped) {
+  std::string body;
+  for (int i = 0; i < 1000; ++i) body += std::string(i ? "," : "") + R"("a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]})";
+  absl::StatusOr<SafetensorsFile> f = SafetensorsFile::Parse(AsBytes(SafetensorsBytes("{" + body + "}", "x")));
+  ASSERT_THAT(f, IsOk());
+  ASSERT_EQ(f->warnings().size(), 21u);
+  EXPECT_EQ(f->warnings().back(), "... and 979 more hazards like these");
+}
+
 TEST(SafetensorsReader, ErrorsNameFileOffsetTensorAndRule) {
   ckpt::testing::ScratchDir dir;
   const std::string path = dir / "bad.safetensors";

@@ -20,12 +20,12 @@ namespace ckpt {
 // flattened map of TensorInfo).
 class SafetensorsHeaderParser {
  public:
-  SafetensorsHeaderParser(std::string_view header, SafetensorsFile* out, bool strict)
-      : header_(header), sc_(header), out_(out), strict_(strict) {}
+  SafetensorsHeaderParser(std::string_view header, SafetensorsFile* out) : header_(header), sc_(header), out_(out) {}
 
   absl::Status Parse();
   // The first strict-mode hazard seen (OK if none).
   const absl::Status& hazard() const { return hazard_; }
+  uint64_t hazard_count() const { return hazard_count_; }
 
  private:
   static constexpr uint64_t kBase = 8;  // the header starts after the length prefix
@@ -40,13 +40,19 @@ class SafetensorsHeaderParser {
     if (!tensor.empty()) b.Tensor(tensor);
     return b;
   }
+  // Records a strict-mode hazard: a warning (the first kMaxHazardWarnings
+  // of them, so hostile headers cannot grow the list without bound) and, the
+  // first time, the error strict mode returns.
   void Hazard(std::string_view rule, std::string detail, size_t at, std::optional<std::string_view> tensor) {
+    static constexpr size_t kMaxHazardWarnings = 20;
+    if (++hazard_count_ > kMaxHazardWarnings) return;
     ErrorBuilder b = Error(rule, detail);
     b.At(kBase + at);
     if (tensor) b.Tensor(*tensor);
     out_->warnings_.push_back(std::string(b.Build().message()));
     if (hazard_.ok()) hazard_ = b;
   }
+
   std::string_view StoreName(std::string_view name, bool escaped) {
     if (!escaped) return name;  // views the header, which lives in the mapping
     out_->name_storage_.push_back(std::make_unique<std::string>(name));
@@ -68,15 +74,15 @@ class SafetensorsHeaderParser {
   absl::Status ParseMetadata();
   absl::Status ParseTensor(std::string_view name, size_t key_pos);
   bool ParseCanonicalTensor(std::string_view name, size_t key_pos);
-  absl::Status ParseDType(std::string_view name, DType* dtype, bool* seen_hazard);
+  absl::Status ParseDType(std::string_view name, DType* dtype, bool* map_form);
   absl::Status ParseU64Array(std::string_view name, std::string_view field, int depth,
                              std::vector<uint64_t>* out);
 
   std::string_view header_;
   json::Scanner sc_;
   SafetensorsFile* out_;
-  bool strict_;
   absl::Status hazard_;
+  uint64_t hazard_count_ = 0;
   std::string scratch_;
   std::vector<uint64_t> offsets_scratch_;
 };
@@ -516,8 +522,11 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(absl::Span<const uint8_t>
   SafetensorsFile f;
   f.bytes_ = bytes;
   f.header_nbytes_ = n;
-  SafetensorsHeaderParser parser(header, &f, options.strict);
+  SafetensorsHeaderParser parser(header, &f);
   CKPT_RETURN_IF_ERROR(parser.Parse());
+  if (parser.hazard_count() > f.warnings_.size()) {
+    f.warnings_.push_back(StrCat("... and ", parser.hazard_count() - f.warnings_.size(), " more hazards like these"));
+  }
 
   // Data order: by (begin, end), ties in header order. Files are usually
   // written in this order already, so check before sorting.

@@ -1,4 +1,7 @@
 // ckpt — inspect, validate and convert model checkpoints.
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -12,6 +15,14 @@ int main(int argc, char** argv) {
   // interrupted write leaves no temporary behind.
   ckpt::InstallMappedFileSignalHandler();
   ckpt::InstallOutputCleanupOnSignal();
+  // `ckpt inspect | head` must end quietly, not by a signal.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Shard directories map one file per shard: allow as many as the system does.
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   CLI::App app{"ckpt: inspect, validate and convert model checkpoints (Safetensors, sharded Safetensors)"};
   app.set_version_flag("--version", "ckpt " CKPT_VERSION);

@@ -47,9 +47,7 @@ void Unregister(int slot) {
 }
 
 void OnInterrupt(int sig) {
-  for (auto& t : g_temps) {
-    if (t.state.load() == 2) unlink(t.path);
-  }
+  RemoveUncommittedOutputs();
   _exit(128 + sig);
 }
 
@@ -70,14 +68,24 @@ absl::Status WriteAll(int fd, const uint8_t* p, size_t n, const std::string& tar
 
 }  // namespace
 
+void RemoveUncommittedOutputs() {
+  for (auto& t : g_temps) {
+    if (t.state.load() == 2) unlink(t.path);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const std::string& target) {
   namespace fs = std::filesystem;
   fs::path t(target);
   fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
   std::string name = t.filename().string();
-  if (name.empty()) return Error("file.create", "output path names a directory").File(target);
+  if (name.empty()) {
+    return Error("file.create", "output path names a directory").File(target).Code(absl::StatusCode::kFailedPrecondition);
+  }
   std::error_code ec;
-  if (fs::is_directory(t, ec)) return Error("file.create", "output path is a directory").File(target);
+  if (fs::is_directory(t, ec)) {
+    return Error("file.create", "output path is a directory").File(target).Code(absl::StatusCode::kFailedPrecondition);
+  }
   std::string temp = (dir / ("." + name + ".ckpt-tmp-XXXXXX")).string();
   int fd = ::mkstemp(temp.data());
   if (fd < 0) {
@@ -86,9 +94,13 @@ absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const
         .File(target)
         .Code(absl::StatusCode::kPermissionDenied);
   }
-  // mkstemp makes 0600; give the result the usual 0666 & ~umask.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
+  // mkstemp makes 0600; give the result the usual 0666 & ~umask (read once:
+  // umask can only be read by setting it).
+  static const mode_t mask = [] {
+    const mode_t m = ::umask(0);
+    ::umask(m);
+    return m;
+  }();
   ::fchmod(fd, 0666 & ~mask);
   std::unique_ptr<AtomicOutputFile> f(new AtomicOutputFile());
   f->target_ = target;
@@ -121,6 +133,13 @@ absl::Status AtomicOutputFile::Write(absl::Span<const uint8_t> bytes) {
   CKPT_RETURN_IF_ERROR(Flush());
   if (bytes.size() >= kBufferBytes) return WriteAll(fd_, bytes.data(), bytes.size(), target_);
   buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+  return absl::OkStatus();
+}
+
+absl::Status AtomicOutputFile::Finish() {
+  if (fd_ < 0) return Error("file.write", "finish after commit or failure").File(target_).Code(absl::StatusCode::kInternal);
+  CKPT_RETURN_IF_ERROR(Flush());
+  std::vector<uint8_t>().swap(buffer_);
   return absl::OkStatus();
 }
 

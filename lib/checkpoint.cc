@@ -12,6 +12,8 @@
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
 #include "ckpt/status.h"
+#include "lib/fs_util.h"
+#include "absl/strings/match.h"
 
 namespace ckpt {
 namespace {
@@ -23,9 +25,14 @@ bool StartsWith(absl::Span<const uint8_t> b, std::string_view prefix, size_t at 
 }
 
 // A Safetensors file has no magic: its shape is an 8-byte length followed by
-// a JSON object (possibly after JSON whitespace).
+// a JSON object, possibly after JSON whitespace (writers may pad the front of
+// the header to page-align the data).
 bool LooksLikeSafetensors(absl::Span<const uint8_t> b) {
-  for (size_t i = 8; i < b.size() && i < 8 + 4096; ++i) {
+  if (b.size() < 8) return false;
+  uint64_t n;
+  std::memcpy(&n, b.data(), 8);
+  const uint64_t limit = 8 + std::min<uint64_t>(n, b.size() - 8);
+  for (size_t i = 8; i < limit; ++i) {
     const uint8_t c = b[i];
     if (c == '{') return true;
     if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return false;
@@ -38,8 +45,8 @@ bool LooksLikeIndex(absl::Span<const uint8_t> b) {
   size_t i = 0;
   while (i < b.size() && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) ++i;
   if (i >= b.size() || b[i] != '{') return false;
-  const std::string_view head(reinterpret_cast<const char*>(b.data()), std::min<size_t>(b.size(), 1 << 16));
-  return head.find("\"weight_map\"") != std::string_view::npos;
+  const std::string_view all(reinterpret_cast<const char*>(b.data()), b.size());
+  return all.find("\"weight_map\"") != std::string_view::npos;
 }
 
 absl::Status Unrecognized(const std::string& path, std::string what) {
@@ -86,9 +93,10 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenO
     const bool has_index = fs::exists(fs::path(path) / kSafetensorsIndexName, ec);
     if (!has_index) {
       // A directory with a single model file and no index is that file.
+      CKPT_ASSIGN_OR_RETURN(const std::vector<std::string> names, ListDirectory(path));
       std::vector<std::string> files;
-      for (const auto& e : fs::directory_iterator(path, ec)) {
-        if (e.path().extension() == ".safetensors") files.push_back(e.path().string());
+      for (const std::string& n : names) {
+        if (absl::EndsWith(n, ".safetensors")) files.push_back((fs::path(path) / n).string());
       }
       if (files.size() == 1) return Open(files[0], options);
     }
@@ -117,7 +125,12 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenO
   const auto set_metadata = [&](const SafetensorsFile& f) {
     if (!f.metadata()) return;
     c.string_metadata_ = f.metadata();
-    for (const auto& [k, v] : *f.metadata()) c.metadata_[k] = v;
+    // Keys are unique (the reader resolved duplicates), so append to the
+    // underlying vector: ordered_json's operator[] searches linearly.
+    auto& entries = static_cast<nlohmann::ordered_json::object_t::Container&>(
+        c.metadata_.get_ref<nlohmann::ordered_json::object_t&>());
+    entries.reserve(f.metadata()->size());
+    for (const auto& [k, v] : *f.metadata()) entries.emplace_back(k, v);
   };
   if (single) {
     set_metadata(*single);

@@ -15,31 +15,29 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/iostreams/device/mapped_file.hpp"
+#include "ckpt/atomic_file.h"
 #include "ckpt/status.h"
+#include "ckpt/text.h"
 
 namespace ckpt {
 namespace {
 
 // A fixed table of live mappings for the SIGBUS handler, which may only use
-// async-signal-safe operations: no allocation, no locks.
-constexpr int kMaxTracked = 256;
-constexpr size_t kMessageBytes = 512;
+// async-signal-safe operations: no allocation, no locks. Each slot points at
+// a message owned by its Mapping, which outlives the slot's registration.
+constexpr int kMaxTracked = 4096;
 struct TrackedRange {
-  std::atomic<uintptr_t> begin{0};
+  std::atomic<uintptr_t> begin{0};  // 0 free, 1 being claimed, else live
   std::atomic<uintptr_t> end{0};
-  char message[kMessageBytes];
+  std::atomic<const char*> message{nullptr};
 };
 TrackedRange g_ranges[kMaxTracked];
 
-int Track(const uint8_t* data, uint64_t size, const std::string& path) {
+int Track(const uint8_t* data, uint64_t size, const char* message) {
   for (int i = 0; i < kMaxTracked; ++i) {
     uintptr_t expected = 0;
     if (g_ranges[i].begin.compare_exchange_strong(expected, 1)) {  // claim the slot
-      std::string msg = StrCat("ckpt: ", path,
-                                     ": changed size while being read (mapped bytes are no "
-                                     "longer backed by the file) [file.changed]\n");
-      if (msg.size() >= kMessageBytes) msg = "ckpt: an input file changed size while being read [file.changed]\n";
-      std::memcpy(g_ranges[i].message, msg.c_str(), msg.size() + 1);
+      g_ranges[i].message.store(message);
       g_ranges[i].end.store(reinterpret_cast<uintptr_t>(data) + size);
       g_ranges[i].begin.store(reinterpret_cast<uintptr_t>(data));
       return i;
@@ -51,6 +49,7 @@ int Track(const uint8_t* data, uint64_t size, const std::string& path) {
 void Untrack(int slot) {
   if (slot < 0) return;
   g_ranges[slot].end.store(0);
+  g_ranges[slot].message.store(nullptr);
   g_ranges[slot].begin.store(0);
 }
 
@@ -58,10 +57,11 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
   const auto addr = reinterpret_cast<uintptr_t>(info->si_addr);
   for (int i = 0; i < kMaxTracked; ++i) {
     const uintptr_t b = g_ranges[i].begin.load(), e = g_ranges[i].end.load();
-    if (b > 1 && addr >= b && addr < e) {
-      const char* m = g_ranges[i].message;
+    const char* m = g_ranges[i].message.load();
+    if (b > 1 && m != nullptr && addr >= b && addr < e) {
       ssize_t ignored = write(STDERR_FILENO, m, strlen(m));
       (void)ignored;
+      RemoveUncommittedOutputs();  // an output being written from this input is incomplete
       _exit(2);
     }
   }
@@ -83,6 +83,7 @@ absl::Status StatError(const std::string& path, int err) {
 
 struct MappedFile::Mapping {
   boost::iostreams::mapped_file_source source;
+  std::string sigbus_message;  // what the SIGBUS handler prints for this file
   int slot = -1;
   ~Mapping() { Untrack(slot); }
 };
@@ -123,7 +124,10 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   if (f.size_ == 0) {
     return Error("file.empty", "file is empty (0 bytes)").File(path).Code(absl::StatusCode::kFailedPrecondition);
   }
-  mapping->slot = Track(f.data_, f.size_, path);
+  mapping->sigbus_message = StrCat("ckpt: ", EscapeForDisplay(path),
+                                   ": changed size while being read (mapped bytes are no longer backed by "
+                                   "the file) [file.changed]\n");
+  mapping->slot = Track(f.data_, f.size_, mapping->sigbus_message.c_str());
   f.mapping_ = std::move(mapping);
   return f;
 }

@@ -15,6 +15,7 @@ constexpr char kRuleKey[] = "ckpt/rule";
 constexpr char kDetailKey[] = "ckpt/detail";
 constexpr char kOffsetKey[] = "ckpt/offset";
 constexpr char kTensorKey[] = "ckpt/tensor";
+constexpr char kKeyKey[] = "ckpt/key";
 constexpr char kFileKey[] = "ckpt/file";
 
 std::optional<std::string> Payload(const absl::Status& s, const char* key) {
@@ -23,34 +24,42 @@ std::optional<std::string> Payload(const absl::Status& s, const char* key) {
   return std::string(*c);
 }
 
-std::string Render(const std::string& file, const std::optional<uint64_t>& offset,
-                   const std::optional<std::string>& tensor, const std::string& detail,
-                   const std::string& rule) {
+struct Fields {
+  std::string rule, detail, file;
+  std::optional<uint64_t> offset;
+  std::optional<std::string> tensor, key;
+};
+
+std::string Render(const Fields& f) {
   std::string out;
-  if (!file.empty()) StrAppend(&out, file, ": ");
-  if (offset) StrAppend(&out, "offset ", *offset, ": ");
-  if (tensor) StrAppend(&out, "tensor '", EscapeForDisplay(*tensor), "': ");
-  StrAppend(&out, detail);
-  if (!rule.empty()) StrAppend(&out, " [", rule, "]");
+  if (!f.file.empty()) StrAppend(&out, EscapeForDisplay(f.file), ": ");
+  if (f.offset) StrAppend(&out, "offset ", *f.offset, ": ");
+  if (f.tensor) StrAppend(&out, "tensor '", EscapeForDisplay(*f.tensor), "': ");
+  if (f.key) StrAppend(&out, "key '", EscapeForDisplay(*f.key), "': ");
+  StrAppend(&out, f.detail);
+  if (!f.rule.empty()) StrAppend(&out, " [", f.rule, "]");
   return out;
 }
 
-absl::Status Make(absl::StatusCode code, const std::string& rule, const std::string& detail,
-                  const std::optional<uint64_t>& offset, const std::optional<std::string>& tensor,
-                  const std::string& file) {
-  absl::Status s(code, Render(file, offset, tensor, detail, rule));
-  s.SetPayload(kRuleKey, absl::Cord(rule));
-  s.SetPayload(kDetailKey, absl::Cord(detail));
-  if (offset) s.SetPayload(kOffsetKey, absl::Cord(StrCat(*offset)));
-  if (tensor) s.SetPayload(kTensorKey, absl::Cord(*tensor));
-  if (!file.empty()) s.SetPayload(kFileKey, absl::Cord(file));
+absl::Status Make(absl::StatusCode code, const Fields& f) {
+  absl::Status s(code, Render(f));
+  s.SetPayload(kRuleKey, absl::Cord(f.rule));
+  s.SetPayload(kDetailKey, absl::Cord(f.detail));
+  if (f.offset) s.SetPayload(kOffsetKey, absl::Cord(StrCat(*f.offset)));
+  if (f.tensor) s.SetPayload(kTensorKey, absl::Cord(*f.tensor));
+  if (f.key) s.SetPayload(kKeyKey, absl::Cord(*f.key));
+  if (!f.file.empty()) s.SetPayload(kFileKey, absl::Cord(f.file));
   return s;
+}
+
+Fields FieldsOf(const absl::Status& s) {
+  return {ErrorRule(s), ErrorDetail(s), ErrorFile(s), ErrorOffset(s), ErrorTensor(s), ErrorKey(s)};
 }
 
 }  // namespace
 
 absl::Status ErrorBuilder::Build() const {
-  return Make(code_, rule_, detail_, offset_, tensor_, file_);
+  return Make(code_, {rule_, detail_, file_, offset_, tensor_, key_});
 }
 
 std::string ErrorRule(const absl::Status& s) { return Payload(s, kRuleKey).value_or(""); }
@@ -58,6 +67,7 @@ std::string ErrorDetail(const absl::Status& s) {
   return Payload(s, kDetailKey).value_or(std::string(s.message()));
 }
 std::optional<std::string> ErrorTensor(const absl::Status& s) { return Payload(s, kTensorKey); }
+std::optional<std::string> ErrorKey(const absl::Status& s) { return Payload(s, kKeyKey); }
 std::string ErrorFile(const absl::Status& s) { return Payload(s, kFileKey).value_or(""); }
 std::optional<uint64_t> ErrorOffset(const absl::Status& s) {
   std::optional<std::string> v = Payload(s, kOffsetKey);
@@ -68,14 +78,23 @@ std::optional<uint64_t> ErrorOffset(const absl::Status& s) {
 
 absl::Status WithFile(absl::Status status, std::string_view path) {
   if (status.ok() || !ErrorFile(status).empty()) return status;
-  return Make(status.code(), ErrorRule(status), ErrorDetail(status), ErrorOffset(status),
-              ErrorTensor(status), std::string(path));
+  Fields f = FieldsOf(status);
+  f.file = std::string(path);
+  return Make(status.code(), f);
+}
+
+absl::Status WithCode(absl::Status status, absl::StatusCode code) {
+  if (status.ok()) return status;
+  absl::Status out(code, status.message());
+  status.ForEachPayload([&](absl::string_view key, const absl::Cord& value) { out.SetPayload(key, value); });
+  return out;
 }
 
 absl::Status Annotate(absl::Status status, std::string_view prefix) {
   if (status.ok()) return status;
-  return Make(status.code(), ErrorRule(status), StrCat(prefix, ErrorDetail(status)),
-              ErrorOffset(status), ErrorTensor(status), ErrorFile(status));
+  Fields f = FieldsOf(status);
+  f.detail = StrCat(prefix, f.detail);
+  return Make(status.code(), f);
 }
 
 }  // namespace ckpt

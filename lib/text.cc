@@ -70,7 +70,17 @@ std::string EscapeForDisplay(std::string_view s) {
     if (c < 0x80) { out += static_cast<char>(c); ++i; continue; }
     const size_t n = Utf8SequenceLength(s, i);
     if (n == 0) { out += absl::StrFormat("\\x%02x", c); ++i; continue; }
-    out.append(s.substr(i, n));
+    // C1 controls and bidirectional overrides can rewrite what a terminal
+    // shows (Trojan Source): show their code points instead.
+    const uint32_t cp = n == 2 ? ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)
+                      : n == 3 ? ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu)
+                               : 0;
+    if ((cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+        cp == 0x200E || cp == 0x200F || cp == 0x061C) {
+      out += absl::StrFormat("\\u{%04x}", cp);
+    } else {
+      out.append(s.substr(i, n));
+    }
     i += n;
   }
   return out;

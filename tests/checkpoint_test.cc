@@ -95,6 +95,26 @@ TEST(Checkpoint, Directories) {
   }
 }
 
+TEST(Checkpoint, FrontPaddedHeaderIsSafetensors) {
+  // Writers may pad the front of the header (to page-align the data); any
+  // amount of JSON whitespace before the object is fine for the reference.
+  ScratchDir dir;
+  WriteFile(dir / "padded",
+            SafetensorsBytes(std::string(5000, ' ') + R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", "x"));
+  EXPECT_THAT(Checkpoint::Open(dir / "padded"), IsOk());
+}
+
+TEST(Checkpoint, ManyMetadataKeysOpenInLinearTime) {
+  ScratchDir dir;
+  std::string md;
+  for (int i = 0; i < 200000; ++i) md += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":\"v\"";
+  WriteFile(dir / "md", SafetensorsBytes("{\"__metadata__\":{" + md + "}}"));
+  absl::StatusOr<Checkpoint> c = Checkpoint::Open(dir / "md");  // was quadratic: minutes
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->metadata().size(), 200000u);
+  EXPECT_EQ(c->metadata()["k199999"], "v");
+}
+
 TEST(Checkpoint, StrictIsPassedThrough) {
   ScratchDir dir;
   WriteFile(dir / "dup", SafetensorsBytes(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})",

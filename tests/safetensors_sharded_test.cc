@@ -98,6 +98,35 @@ TEST_F(ShardedTest, WritesHubNamesAndIndex) {
   EXPECT_THAT(*shard->metadata(), ::testing::ElementsAre(::testing::Pair("format", "pt")));
 }
 
+TEST_F(ShardedTest, SavingAgainRemovesStaleShards) {
+  ScratchDir dir;
+  const std::string out = WriteShards(dir);  // three shards and an index
+  ShardOptions one;
+  ASSERT_THAT(WriteShardedSafetensors(out, Tensors(), std::nullopt, one), IsOk());
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(out)) files.push_back(e.path().filename().string());
+  EXPECT_THAT(files, ::testing::ElementsAre("model.safetensors"));
+  // Files that are not the Hub's names are left alone.
+  WriteFile(out + "/README.md", "x");
+  WriteFile(out + "/model-1-of-2.safetensors", "x");
+  ASSERT_THAT(WriteShardedSafetensors(out, Tensors(), std::nullopt, one), IsOk());
+  EXPECT_TRUE(fs::exists(out + "/README.md"));
+  EXPECT_TRUE(fs::exists(out + "/model-1-of-2.safetensors"));
+}
+
+TEST_F(ShardedTest, ShardsGetFormatPtAddedToSourceMetadata) {
+  ScratchDir dir;
+  ShardOptions options;
+  options.max_shard_bytes = 250;
+  ASSERT_THAT(WriteShardedSafetensors(dir / "s", Tensors(),
+                                      std::vector<std::pair<std::string, std::string>>{{"author", "me"}}, options),
+              IsOk());
+  absl::StatusOr<SafetensorsFile> shard = SafetensorsFile::Open(dir / "s/model-00001-of-00003.safetensors");
+  ASSERT_THAT(shard, IsOk());
+  EXPECT_THAT(*shard->metadata(),
+              ::testing::ElementsAre(::testing::Pair("author", "me"), ::testing::Pair("format", "pt")));
+}
+
 TEST_F(ShardedTest, OneShardIsModelSafetensorsWithoutIndex) {
   ScratchDir dir;
   ShardOptions options;
@@ -174,8 +203,13 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenIndex{"wrong_shard", Index(AllButLast() + "," + Entry(5, kS1)), "safetensors.index.wrong_shard"},
         BrokenIndex{"missing_tensor", Index(AllButLast() + "," + Entry(5, kS3) + "," + Entry(9, kS3)),
                     "safetensors.index.missing_tensor"},
-        BrokenIndex{"total_size_negative", Index(AllButLast() + "," + Entry(5, kS3), R"({"total_size":-1})"),
-                    "safetensors.index.metadata"}),
+        BrokenIndex{"not_safetensors_extension", Index(AllButLast() + R"(,"layers.5.weight":"model.bin")"),
+                    "safetensors.index.path"},
+        BrokenIndex{"listed_twice_differently", Index(AllButLast() + "," + Entry(5, kS3) + "," + Entry(5, kS1)),
+                    "safetensors.index.weight_map"},
+        BrokenIndex{"deep_nesting", R"({"weight_map":{},"x":)" + std::string(100000, '['), "safetensors.index.json"},
+        BrokenIndex{"invalid_utf8", "{\"weight_map\":{\"\xff\":\"a.safetensors\"}}", "safetensors.index.json"},
+        BrokenIndex{"trailing_garbage", Index(AllButLast() + "," + Entry(5, kS3)) + "x", "safetensors.index.json"}),
     [](const ::testing::TestParamInfo<BrokenIndex>& info) { return std::string(info.param.name); });
 
 TEST_F(ShardedTest, TensorInTwoShardsIsRejected) {
@@ -197,6 +231,27 @@ TEST_F(ShardedTest, BrokenShardErrorNamesTheShard) {
   absl::StatusOr<ShardedSafetensors> s = ShardedSafetensors::Open(out);
   ASSERT_THAT(s, HasRule("safetensors.data.coverage"));
   EXPECT_EQ(ErrorFile(s.status()), out + "/" + kS3);
+}
+
+TEST_F(ShardedTest, OddTotalSizeIsAWarning) {
+  ScratchDir dir;
+  const std::string out = WriteShards(dir);
+  WriteFile(out + "/model.safetensors.index.json",
+            Index(AllButLast() + "," + Entry(5, kS3), R"({"total_size":-1,"other":[{"x":1}]})"));
+  absl::StatusOr<ShardedSafetensors> s = ShardedSafetensors::Open(out);
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->total_size(), std::nullopt);
+  ASSERT_EQ(s->warnings().size(), 1u);
+  EXPECT_THAT(s->warnings()[0], ::testing::HasSubstr("not a non-negative integer"));
+}
+
+TEST_F(ShardedTest, EmptyShardIsInvalidNotUnrecognized) {
+  ScratchDir dir;
+  const std::string out = WriteShards(dir);
+  WriteFile(out + "/" + kS2, "");
+  absl::StatusOr<ShardedSafetensors> s = ShardedSafetensors::Open(out);
+  ASSERT_THAT(s, HasRule("file.empty"));
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ShardedTest, TotalSizeMismatchIsAWarning) {

@@ -48,6 +48,11 @@ TEST(Status, AnnotateKeepsFields) {
   EXPECT_EQ(ErrorRule(s), "r.s");
 }
 
+TEST(Text, DisplayEscapesBidiAndC1Controls) {
+  EXPECT_EQ(EscapeForDisplay("a\xe2\x80\xae" "b\xc2\x85" "c\xc3\xa9"), "a\\u{202e}b\\u{0085}c\xc3\xa9");
+  EXPECT_EQ(EscapeForDisplay("\xff\x01'"), "\\xff\\x01\\'");
+}
+
 TEST(Text, Utf8Validation) {
   EXPECT_TRUE(IsValidUtf8("plain ascii and more than eight bytes"));
   EXPECT_TRUE(IsValidUtf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));

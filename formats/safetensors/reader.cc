@@ -43,14 +43,20 @@ class SafetensorsHeaderParser {
   // Records a strict-mode hazard: a warning (the first kMaxHazardWarnings
   // of them, so hostile headers cannot grow the list without bound) and, the
   // first time, the error strict mode returns.
-  void Hazard(std::string_view rule, std::string detail, size_t at, std::optional<std::string_view> tensor) {
+  void Hazard(std::string_view rule, std::string detail, size_t at, std::string_view tensor) {
+    ErrorBuilder b = Error(rule, std::move(detail));
+    RecordHazard(b.At(kBase + at).Tensor(tensor));
+  }
+  void HazardKey(std::string_view rule, std::string detail, size_t at, std::string_view key) {
+    ErrorBuilder b = Error(rule, std::move(detail));
+    RecordHazard(b.At(kBase + at).Key(key));
+  }
+  void RecordHazard(const ErrorBuilder& b) {
     static constexpr size_t kMaxHazardWarnings = 20;
     if (++hazard_count_ > kMaxHazardWarnings) return;
-    ErrorBuilder b = Error(rule, detail);
-    b.At(kBase + at);
-    if (tensor) b.Tensor(*tensor);
-    out_->warnings_.push_back(std::string(b.Build().message()));
-    if (hazard_.ok()) hazard_ = b;
+    absl::Status s = b;
+    out_->warnings_.push_back(std::string(s.message()));
+    if (hazard_.ok()) hazard_ = std::move(s);
   }
 
   std::string_view StoreName(std::string_view name, bool escaped) {
@@ -173,19 +179,18 @@ absl::Status SafetensorsHeaderParser::ParseMetadata() {
     if (!sc_.PeekKind(&kind)) return JsonError();
     if (kind != json::Kind::kString) {
       return SchemaError(sc_.pos(), StrCat("invalid type: ", KindName(kind),
-                                                 ", expected a string (metadata values are strings)"),
-                         key);
+                                                 ", expected a string (metadata values are strings)"));
     }
     if (!sc_.ReadString(&value, &value_storage)) return JsonError();
     if (key.find('\0') != std::string_view::npos) {
-      Hazard("safetensors.strict.nul_in_name", "metadata key contains a NUL byte", pos, key);
+      HazardKey("safetensors.strict.nul_in_name", "metadata key contains a NUL byte", pos, key);
     }
     auto [it, inserted] = index.emplace(std::string(key), md.size());
     if (inserted) {
       md.emplace_back(std::string(key), std::string(value));
     } else {
-      Hazard("safetensors.strict.duplicate_metadata_key",
-             "metadata key appears more than once (the reference keeps the last value)", pos, key);
+      HazardKey("safetensors.strict.duplicate_metadata_key",
+                "metadata key appears more than once (the reference keeps the last value)", pos, key);
       md[it->second].second = std::string(value);
     }
   } while (sc_.Consume(','));

@@ -11,6 +11,7 @@
 #include "ckpt/safetensors.h"
 #include "ckpt/status.h"
 #include "ckpt/text.h"
+#include "formats/safetensors/writer_internal.h"
 
 namespace ckpt {
 namespace {
@@ -45,7 +46,8 @@ void AppendJsonString(std::string_view s, std::string* out) {
 
 absl::Status CheckName(std::string_view name, std::string_view what) {
   if (!IsValidUtf8(name)) {
-    return Error("safetensors.write.name_utf8", StrCat(what, " is not valid UTF-8")).Tensor(name);
+    return Error("safetensors.write.name_utf8", StrCat(what, " is not valid UTF-8 (shown escaped: ",
+                                                       EscapeForDisplay(name), ")"));
   }
   return absl::OkStatus();
 }
@@ -103,9 +105,11 @@ void SortForSafetensors(std::vector<TensorToWrite>& tensors) {
 absl::StatusOr<std::string> SafetensorsHeader(absl::Span<const TensorToWrite> tensors,
                                               const SafetensorsMetadata& metadata,
                                               SafetensorsWriteOptions options) {
-  if (options.data_alignment < 8 || (options.data_alignment & (options.data_alignment - 1)) != 0) {
-    return Error("safetensors.write.alignment",
-                 StrCat("data alignment ", options.data_alignment, " is not a power of two >= 8"));
+  if (options.data_alignment < 8 || options.data_alignment > kMaxDataAlignment ||
+      (options.data_alignment & (options.data_alignment - 1)) != 0) {
+    return Error("safetensors.write.alignment", StrCat("data alignment ", options.data_alignment,
+                                                       " is not a power of two from 8 to ", kMaxDataAlignment))
+        .Code(absl::StatusCode::kFailedPrecondition);
   }
   std::string h = "{";
   bool first = true;
@@ -117,7 +121,7 @@ absl::StatusOr<std::string> SafetensorsHeader(absl::Span<const TensorToWrite> te
       CKPT_RETURN_IF_ERROR(CheckName(k, "metadata key"));
       CKPT_RETURN_IF_ERROR(CheckName(v, "metadata value"));
       if (!keys.insert(k).second) {
-        return Error("safetensors.write.duplicate_metadata_key", "metadata key given twice").Tensor(k);
+        return Error("safetensors.write.duplicate_metadata_key", "metadata key given twice").Key(k);
       }
       if (i) h.push_back(',');
       AppendJsonString(k, &h);
@@ -156,7 +160,7 @@ absl::StatusOr<std::string> SafetensorsHeader(absl::Span<const TensorToWrite> te
     return Error("safetensors.write.header_too_large",
                  StrCat("header would be ", h.size(), " bytes; readers refuse more than ",
                               kSafetensorsMaxHeaderBytes))
-        .Code(absl::StatusCode::kResourceExhausted);
+        .Code(absl::StatusCode::kFailedPrecondition);  // a limit of the output, not bad input
   }
   return h;
 }
@@ -169,6 +173,14 @@ absl::Status WriteSafetensors(const std::string& path, std::vector<TensorToWrite
 absl::Status WriteSafetensors(const std::string& path, std::vector<TensorToWrite> tensors,
                               const SafetensorsMetadata& metadata, SafetensorsWriteOptions options,
                               const ProgressFn& progress) {
+  CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> out,
+                        safetensors_internal::WriteUncommitted(path, std::move(tensors), metadata, options, progress));
+  return out->Commit();
+}
+
+absl::StatusOr<std::unique_ptr<AtomicOutputFile>> safetensors_internal::WriteUncommitted(
+    const std::string& path, std::vector<TensorToWrite> tensors, const SafetensorsMetadata& metadata,
+    SafetensorsWriteOptions options, const ProgressFn& progress) {
   SortForSafetensors(tensors);
   SafetensorsMetadata sorted_metadata = metadata;
   if (sorted_metadata) std::sort(sorted_metadata->begin(), sorted_metadata->end());
@@ -189,7 +201,8 @@ absl::Status WriteSafetensors(const std::string& path, std::vector<TensorToWrite
     done += *DTypeByteSize(t.dtype, *CheckedProduct(t.shape));
     if (progress) progress(done, total);
   }
-  return out->Commit();
+  CKPT_RETURN_IF_ERROR(out->Finish());
+  return out;
 }
 
 }  // namespace ckpt

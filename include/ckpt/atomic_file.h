@@ -40,6 +40,10 @@ class AtomicOutputFile {
     return Write(absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
   }
 
+  // Flushes the buffer and frees it (for writers that keep several files
+  // open until they commit them together). Writing after Finish() is fine.
+  absl::Status Finish();
+
   // Flushes, fsyncs and renames the temporary over the target. After an
   // error the temporary is removed and the target left as it was.
   absl::Status Commit();
@@ -59,6 +63,12 @@ class AtomicOutputFile {
   uint64_t written_ = 0;
   std::vector<uint8_t> buffer_;
 };
+
+// RemoveUncommittedOutputs
+//
+// Unlinks every temporary not yet committed. Async-signal-safe: fatal-signal
+// handlers (such as the one for a shrinking input) call it before exiting.
+void RemoveUncommittedOutputs();
 
 // InstallOutputCleanupOnSignal
 //

@@ -155,8 +155,13 @@ struct TensorToWrite {
 
 using SafetensorsMetadata = std::optional<std::vector<std::pair<std::string, std::string>>>;
 
+// Largest data alignment the writer pads to (the header is padded with
+// spaces, so this bounds the padding).
+inline constexpr uint64_t kMaxDataAlignment = 1 << 20;
+
 struct SafetensorsWriteOptions {
-  // The data section starts at a multiple of this (a power of two ≥ 8), by
+  // The data section starts at a multiple of this (a power of two from 8 to
+  // kMaxDataAlignment), by
   // padding the header with trailing spaces. 8 is the reference's layout.
   uint64_t data_alignment = 8;
 };

@@ -43,6 +43,9 @@ class ErrorBuilder {
   // Name of the tensor (or metadata key) concerned; rendered escaped.
   ErrorBuilder& Tensor(std::string_view name) & { tensor_ = std::string(name); return *this; }
   ErrorBuilder&& Tensor(std::string_view name) && { tensor_ = std::string(name); return std::move(*this); }
+  // Name of the metadata key concerned (rendered "key '...'").
+  ErrorBuilder& Key(std::string_view name) & { key_ = std::string(name); return *this; }
+  ErrorBuilder&& Key(std::string_view name) && { key_ = std::string(name); return std::move(*this); }
   // The file concerned. Usually added later by WithFile().
   ErrorBuilder& File(std::string_view path) & { file_ = std::string(path); return *this; }
   ErrorBuilder&& File(std::string_view path) && { file_ = std::string(path); return std::move(*this); }
@@ -60,6 +63,7 @@ class ErrorBuilder {
   std::string detail_;
   std::optional<uint64_t> offset_;
   std::optional<std::string> tensor_;
+  std::optional<std::string> key_;
   std::string file_;
   absl::StatusCode code_ = absl::StatusCode::kInvalidArgument;
 };
@@ -79,6 +83,7 @@ inline ErrorBuilder Error(std::string_view rule, std::string detail) {
 std::string ErrorRule(const absl::Status& status);
 std::optional<uint64_t> ErrorOffset(const absl::Status& status);
 std::optional<std::string> ErrorTensor(const absl::Status& status);
+std::optional<std::string> ErrorKey(const absl::Status& status);
 std::string ErrorFile(const absl::Status& status);
 std::string ErrorDetail(const absl::Status& status);
 
@@ -87,6 +92,11 @@ std::string ErrorDetail(const absl::Status& status);
 // Returns `status` with its file set to `path` (and the message re-rendered)
 // unless it already names a file. OK stays OK.
 absl::Status WithFile(absl::Status status, std::string_view path);
+
+// WithCode
+//
+// Returns `status` with its code replaced (fields kept). OK stays OK.
+absl::Status WithCode(absl::Status status, absl::StatusCode code);
 
 // Annotate
 //

@@ -1,0 +1,1 @@
+$CKPT convert safetensors/y_empty.safetensors "$TMP"

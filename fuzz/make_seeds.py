@@ -276,6 +276,16 @@ def index_seeds():
     s["bad_utf8"] = b'{"weight_map": {"\xff": "' + SHARD1.encode() + b'"}}'
     s["bad_nul_in_path"] = index(dict(WEIGHTS, **{"lm_head.weight": SHARD2 + "\0.txt"}))
     s["bad_empty_file"] = b""
+    s["bad_path_not_safetensors"] = index(dict(WEIGHTS, **{"lm_head.weight": "pytorch_model.bin"}))
+    s["bad_bom"] = b"\xef\xbb\xbf" + index(WEIGHTS)
+    s["bad_deep_nesting"] = index(WEIGHTS)[:-2] + b',\n  "x": ' + b"[" * 200 + b"]" * 200 + b"}\n"
+    s["bad_trailing_garbage"] = index(WEIGHTS) + b"{}"
+    # The same tensor twice for the same shard is harmless; for two shards it is not.
+    s["valid_duplicate_same_shard"] = ('{"weight_map": {' + ", ".join('"%s": "%s"' % kv for kv in WEIGHTS.items()) +
+                                       ', "lm_head.weight": "%s"}}' % SHARD2).encode()
+    s["valid_escaped_keys"] = ('{"weight\\u005fmap": {' +
+                               ", ".join('"%s": "%s"' % (k.replace(".", "\\u002e"), v) for k, v in WEIGHTS.items()) +
+                               '}, "metadata": {"total_size": 40, "other": [1, {"a": null}]}}').encode()
     return s
 
 

@@ -54,7 +54,9 @@ for t in "${targets[@]}"; do
     -print_final_stats=1 -artifact_prefix="$work/artifacts/" >"$log" 2>&1
   rc=$?
   set -e
-  grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::new_units_added|stat::peak_rss_mb)' "$log" | sed 's/^/  /' || true
+  { grep -E '^#[0-9]+' "$log" | tail -n 1
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log"
+  } | sed 's/^/  /' || true
   artifacts=$(find "$work/artifacts" -type f | sort)
   if [[ $rc -ne 0 || -n $artifacts ]]; then
     failed=1

@@ -135,6 +135,8 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenO
   if (single) {
     set_metadata(*single);
     c.files_.push_back(path);
+    c.tensors_.reserve(single->size());
+    c.tensor_file_.reserve(single->size());
     for (size_t i = 0; i < single->size(); ++i) {
       c.tensors_.push_back(single->tensor(i));
       c.tensor_file_.push_back(0);

@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 TEST(ShardSize, ParsesHubUnits) {
   EXPECT_EQ(ParseShardSize("5GB"), 5'000'000'000u);
   EXPECT_EQ(ParseShardSize("500MB"), 500'000'000u);
-  EXPECT_EQ(ParseShardSize("10kb"), 10'000u);
+  EXPECT_EQ(ParseShardSize("10KB"), 10'000u);
+  EXPECT_EQ(ParseShardSize("8Gb"), 1'000'000'000u);  // lower-case b: bits, as in transformers
   EXPECT_EQ(ParseShardSize("2GiB"), 2u << 30);
   EXPECT_EQ(ParseShardSize("1.5GB"), 1'500'000'000u);
   EXPECT_EQ(ParseShardSize("123"), 123u);

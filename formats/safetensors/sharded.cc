@@ -1,5 +1,6 @@
 // Sharded Safetensors: index loading and validation, greedy splitting.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -307,6 +308,9 @@ absl::StatusOr<ShardedSafetensors> ShardedSafetensors::Open(const std::string& p
 std::optional<uint64_t> ParseShardSize(std::string_view text) {
   std::string t = absl::AsciiStrToUpper(std::string(text));
   t = std::string(absl::StripAsciiWhitespace(t));
+  // As in transformers: "5Gb" (lower-case b, after a unit letter) means bits.
+  const std::string trimmed(absl::StripAsciiWhitespace(std::string(text)));
+  const bool bits = trimmed.size() >= 2 && trimmed.back() == 'b' && std::isalpha(static_cast<unsigned char>(trimmed[trimmed.size() - 2]));
   static constexpr std::pair<const char*, uint64_t> kUnits[] = {
       {"KIB", 1ull << 10}, {"MIB", 1ull << 20}, {"GIB", 1ull << 30}, {"TIB", 1ull << 40},
       {"KB", 1'000},       {"MB", 1'000'000},  {"GB", 1'000'000'000}, {"TB", 1'000'000'000'000},
@@ -324,12 +328,15 @@ std::optional<uint64_t> ParseShardSize(std::string_view text) {
   uint64_t n;
   if (absl::SimpleAtoi(t, &n)) {
     std::optional<uint64_t> r = CheckedMul(n, mult);
+    if (r && bits) *r /= 8;
     if (r && *r > 0) return r;
     return std::nullopt;
   }
   double d;  // "1.5GB"
   if (!absl::SimpleAtod(t, &d) || !(d > 0) || d * static_cast<double>(mult) >= 1.8e19) return std::nullopt;
-  return static_cast<uint64_t>(d * static_cast<double>(mult));
+  const uint64_t r = static_cast<uint64_t>(d * static_cast<double>(mult)) / (bits ? 8 : 1);
+  if (r == 0) return std::nullopt;
+  return r;
 }
 
 std::vector<uint32_t> PlanShards(const std::vector<uint64_t>& sizes, uint64_t max_shard_bytes,

@@ -64,7 +64,8 @@ class ShardedSafetensors {
 // ParseShardSize
 //
 // "5GB" → 5'000'000'000 (KB/MB/GB/TB are decimal, as in huggingface_hub;
-// KiB/MiB/GiB/TiB binary; a bare number is bytes). nullopt when malformed.
+// KiB/MiB/GiB/TiB binary; a bare number is bytes; a lower-case final "b" after
+// a unit letter means bits, as in transformers). nullopt when malformed.
 std::optional<uint64_t> ParseShardSize(std::string_view text);
 
 struct ShardOptions {

@@ -39,25 +39,14 @@
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
 #include "ckpt/status.h"
+#include "fuzz/fuzz_check.h"
 #include "nlohmann/json.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// `detail` is any string-like type (std::string_view, absl::string_view,
-// which Debian's Abseil keeps distinct, std::string).
-template <typename Text = std::string_view>
-[[noreturn]] void Fail(const char* what, const Text& detail = {}) {
-  std::fprintf(stderr, "safetensors_index_fuzzer: property violated: %s%s%.*s\n", what,
-               detail.empty() ? "" : ": ", static_cast<int>(detail.size()), detail.data());
-  std::abort();
-}
-
-#define CHECK(cond, ...)              \
-  do {                                \
-    if (!(cond)) Fail(__VA_ARGS__);   \
-  } while (0)
+using ckpt_fuzz::Fail;
 
 struct Fixture {
   std::string dir;

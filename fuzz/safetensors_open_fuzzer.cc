@@ -34,6 +34,7 @@
 #include "ckpt/dtype.h"
 #include "ckpt/safetensors.h"
 #include "ckpt/status.h"
+#include "fuzz/fuzz_check.h"
 #include "ckpt/tensor.h"
 
 namespace {
@@ -41,19 +42,7 @@ namespace {
 using ckpt::SafetensorsFile;
 using Bytes = absl::Span<const uint8_t>;
 
-// `detail` is any string-like type (std::string_view, absl::string_view,
-// which Debian's Abseil keeps distinct, std::string).
-template <typename Text = std::string_view>
-[[noreturn]] void Fail(const char* what, const Text& detail = {}) {
-  std::fprintf(stderr, "safetensors_open_fuzzer: property violated: %s%s%.*s\n", what,
-               detail.empty() ? "" : ": ", static_cast<int>(detail.size()), detail.data());
-  std::abort();
-}
-
-#define CHECK(cond, ...)              \
-  do {                                \
-    if (!(cond)) Fail(__VA_ARGS__);   \
-  } while (0)
+using ckpt_fuzz::Fail;
 
 // Errors must name a rule and, when they give an offset, point inside the input.
 void CheckError(const absl::Status& s, uint64_t size) {

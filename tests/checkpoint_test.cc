@@ -85,7 +85,7 @@ TEST(Checkpoint, Directories) {
   ShardOptions options;
   options.max_shard_bytes = 20;
   ASSERT_THAT(WriteShardedSafetensors(dir / "sharded", tensors, std::nullopt, options), IsOk());
-  for (const std::string path : {dir / "sharded", dir / "sharded/model.safetensors.index.json"}) {
+  for (const std::string& path : {dir / "sharded", dir / "sharded/model.safetensors.index.json"}) {
     absl::StatusOr<Checkpoint> c = Checkpoint::Open(path);
     ASSERT_THAT(c, IsOk()) << path;
     EXPECT_EQ(c->tensors().size(), 4u);

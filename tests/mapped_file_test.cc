@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "ckpt/atomic_file.h"
 #include "tests/status_matchers.h"
 #include "tests/test_util.h"
 
@@ -67,6 +68,30 @@ TEST(MappedFileDeathTest, TouchingTruncatedPagesIsACleanErrorNotACrash) {
         _exit(98);
       },
       ::testing::ExitedWithCode(2), "changed size while being read");
+}
+
+TEST(MappedFileDeathTest, ShrinkingInputRemovesUncommittedOutputs) {
+  ScratchDir dir;
+  const std::string in = dir / "in", out = dir / "out";
+  WriteFile(in, std::string(1 << 20, 'x'));
+  EXPECT_EXIT(
+      {
+        InstallMappedFileSignalHandler();
+        absl::StatusOr<MappedFile> f = MappedFile::Open(in);
+        absl::StatusOr<std::unique_ptr<AtomicOutputFile>> o = AtomicOutputFile::Create(out);
+        if (!f.ok() || !o.ok() || !(*o)->Write("partial").ok() || !(*o)->Finish().ok()) _exit(99);
+        if (truncate(in.c_str(), 0) != 0) _exit(99);
+        volatile uint8_t sink = f->bytes()[f->size() / 2];  // SIGBUS here
+        (void)sink;
+        _exit(98);
+      },
+      ::testing::ExitedWithCode(2), "changed size while being read");
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(e.path().filename(), "in");
+    ++files;
+  }
+  EXPECT_EQ(files, 1);  // the temporary for `out` is gone
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ class Progress {
 // Whether progress should be shown: stderr is a terminal and !quiet.
 bool ShowProgress(bool quiet);
 
-// Subcommands; each adds itself to `app` and sets *run to its action.
+// Subcommands: each adds itself to `app`; its callback sets *exit_code.
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterValidate(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);

@@ -74,8 +74,6 @@ std::string DescribeUnknownContent(absl::Span<const uint8_t> b) {
   }
   std::string hex;
   for (size_t i = 0; i < 8; ++i) absl::StrAppendFormat(&hex, "%s%02x", i ? " " : "", b[i]);
-  uint64_t n;
-  std::memcpy(&n, b.data(), 8);
   return StrCat("unknown content (first bytes ", hex, ")");
 }
 

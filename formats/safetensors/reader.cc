@@ -77,6 +77,20 @@ class SafetensorsHeaderParser {
     return "value";
   }
 
+  // Appends an entry whose dims are shapes_[shape_begin, end).
+  void AddEntry(std::string_view name, DType dtype, size_t shape_begin, uint64_t begin, uint64_t end,
+                size_t key_pos) {
+    SafetensorsFile::Entry e;
+    e.name = name;
+    e.dtype = dtype;
+    e.shape_begin = static_cast<uint32_t>(shape_begin);
+    e.shape_len = static_cast<uint32_t>(out_->shapes_.size() - shape_begin);
+    e.begin = begin;
+    e.end = end;
+    e.key_offset = kBase + key_pos;
+    out_->tensors_.push_back(e);
+  }
+
   absl::Status ParseMetadata();
   absl::Status ParseTensor(std::string_view name, size_t key_pos);
   bool ParseCanonicalTensor(std::string_view name, size_t key_pos);
@@ -343,15 +357,7 @@ bool SafetensorsHeaderParser::ParseCanonicalTensor(std::string_view name, size_t
   }
   uint64_t begin, end;
   if (!lit(",\"data_offsets\":[") || !num(&begin) || !lit(",") || !num(&end) || !lit("]}")) return fail();
-  SafetensorsFile::Entry e;
-  e.name = name;
-  e.dtype = *dtype;
-  e.shape_begin = static_cast<uint32_t>(shape_begin);
-  e.shape_len = static_cast<uint32_t>(shapes.size() - shape_begin);
-  e.begin = begin;
-  e.end = end;
-  e.key_offset = kBase + key_pos;
-  out_->tensors_.push_back(e);
+  AddEntry(name, *dtype, shape_begin, begin, end, key_pos);
   sc_.Seek(p);
   return true;
 }
@@ -455,15 +461,7 @@ absl::Status SafetensorsHeaderParser::ParseTensor(std::string_view name, size_t 
                                         ", expected `data_offsets` to hold 2 integers"),
                        name);
   }
-  SafetensorsFile::Entry e;
-  e.name = name;
-  e.dtype = *dtype;
-  e.shape_begin = static_cast<uint32_t>(shape_begin);
-  e.shape_len = static_cast<uint32_t>(shapes.size() - shape_begin);
-  e.begin = offsets[0];
-  e.end = offsets[1];
-  e.key_offset = kBase + key_pos;
-  out_->tensors_.push_back(e);
+  AddEntry(name, *dtype, shape_begin, offsets[0], offsets[1], key_pos);
   return absl::OkStatus();
 }
 

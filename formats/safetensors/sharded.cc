@@ -397,8 +397,7 @@ absl::Status WriteShardedSafetensors(const std::string& dir, std::vector<TensorT
   std::vector<uint64_t> sizes;
   uint64_t total = 0;
   for (const TensorToWrite& t : tensors) {
-    const std::optional<uint64_t> n = CheckedProduct(t.shape);
-    const std::optional<uint64_t> b = n ? DTypeByteSize(t.dtype, *n) : std::nullopt;
+    const std::optional<uint64_t> b = t.nbytes();
     if (!b) return Error("safetensors.write.size", "shape does not give a whole number of bytes").Tensor(t.name);
     sizes.push_back(*b);
     total += *b;
@@ -427,16 +426,16 @@ absl::Status WriteShardedSafetensors(const std::string& dir, std::vector<TensorT
       shard_metadata->emplace_back("format", "pt");
     }
     std::vector<std::vector<TensorToWrite>> shards(count);
+    std::vector<uint64_t> shard_bytes(count, 0);
     nlohmann::json weight_map = nlohmann::json::object();
     for (uint32_t s = 0; s < count; ++s) names.push_back(absl::StrFormat("model-%05d-of-%05d.safetensors", s + 1, count));
     for (size_t i = 0; i < tensors.size(); ++i) {
       weight_map[tensors[i].name] = names[shard_of[i]];
+      shard_bytes[shard_of[i]] += sizes[i];
       shards[shard_of[i]].push_back(std::move(tensors[i]));
     }
     uint64_t done_before = 0;
     for (uint32_t s = 0; s < count; ++s) {
-      uint64_t shard_bytes = 0;
-      for (const auto& t : shards[s]) shard_bytes += *DTypeByteSize(t.dtype, *CheckedProduct(t.shape));
       const ProgressFn shard_progress = [&](uint64_t done, uint64_t) {
         if (progress) progress(done_before + done, total);
       };
@@ -445,7 +444,7 @@ absl::Status WriteShardedSafetensors(const std::string& dir, std::vector<TensorT
                                                                    std::move(shards[s]), shard_metadata,
                                                                    options.write, shard_progress));
       staged.push_back(std::move(out));
-      done_before += shard_bytes;
+      done_before += shard_bytes[s];
     }
     nlohmann::json index;  // std::map-backed: keys come out sorted
     index["metadata"]["total_size"] = total;

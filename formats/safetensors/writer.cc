@@ -57,7 +57,7 @@ absl::Status CheckName(std::string_view name, std::string_view what) {
 absl::StatusOr<uint64_t> OutputBytes(const TensorToWrite& t) {
   const std::optional<uint64_t> n = CheckedProduct(t.shape);
   const std::optional<uint64_t> in = n ? DTypeByteSize(t.source_dtype, *n) : std::nullopt;
-  const std::optional<uint64_t> out = n ? DTypeByteSize(t.dtype, *n) : std::nullopt;
+  const std::optional<uint64_t> out = t.nbytes();
   if (!in || !out) {
     return Error("safetensors.write.size", "shape does not give a whole number of bytes").Tensor(t.name);
   }
@@ -186,8 +186,9 @@ absl::StatusOr<std::unique_ptr<AtomicOutputFile>> safetensors_internal::WriteUnc
   if (sorted_metadata) std::sort(sorted_metadata->begin(), sorted_metadata->end());
   absl::StatusOr<std::string> header = SafetensorsHeader(tensors, sorted_metadata, options);
   if (!header.ok()) return WithFile(header.status(), path);
+  // The header checked every size, so nbytes() has a value from here on.
   uint64_t total = 0;
-  for (const TensorToWrite& t : tensors) total += *DTypeByteSize(t.dtype, *CheckedProduct(t.shape));
+  for (const TensorToWrite& t : tensors) total += *t.nbytes();
 
   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> out, AtomicOutputFile::Create(path));
   uint8_t prefix[8];
@@ -198,7 +199,7 @@ absl::StatusOr<std::unique_ptr<AtomicOutputFile>> safetensors_internal::WriteUnc
   uint64_t done = 0;
   for (const TensorToWrite& t : tensors) {
     CKPT_RETURN_IF_ERROR(WithFile(WriteTensorData(t, *out), path));
-    done += *DTypeByteSize(t.dtype, *CheckedProduct(t.shape));
+    done += *t.nbytes();
     if (progress) progress(done, total);
   }
   CKPT_RETURN_IF_ERROR(out->Finish());

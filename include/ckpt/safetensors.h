@@ -41,6 +41,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "ckpt/checked_math.h"
 #include "ckpt/dtype.h"
 #include "ckpt/mapped_file.h"
 #include "ckpt/tensor.h"
@@ -140,6 +141,13 @@ struct TensorToWrite {
   std::vector<uint64_t> shape;
   absl::Span<const uint8_t> data;
   DType source_dtype = DType::kF32;
+
+  // Bytes this tensor takes in the output (as `dtype`), or nullopt when the
+  // shape overflows or is not a whole number of blocks.
+  std::optional<uint64_t> nbytes() const {
+    const std::optional<uint64_t> n = CheckedProduct(shape);
+    return n ? DTypeByteSize(dtype, *n) : std::nullopt;
+  }
 
   // The tensor `v` (borrowing its data), written as `as` (default: its own dtype).
   static TensorToWrite From(const TensorView& v, std::optional<DType> as = std::nullopt) {

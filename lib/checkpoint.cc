@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ckpt/gguf.h"
 #include "ckpt/mapped_file.h"
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
@@ -61,7 +62,6 @@ std::string DescribeUnknownContent(absl::Span<const uint8_t> b) {
   if (b.size() < 8) return StrCat("too short (", b.size(), " bytes)");
   if (b[0] == 0x80 && b[1] >= 2 && b[1] <= 5) return StrCat("looks like a Python pickle (protocol ", b[1], ")");
   if (StartsWith(b, "PK\x03\x04") || StartsWith(b, "PK\x05\x06")) return "looks like a zip archive (a PyTorch checkpoint?)";
-  if (StartsWith(b, "GGUF")) return "a GGUF file (GGUF support is not built yet)";
   if (StartsWith(b, "version https://git-lfs")) return "a Git LFS pointer, not the file it points to";
   if (StartsWith(b, "\x93NUMPY")) return "a NumPy .npy array";
   if (StartsWith(b, "\x1f\x8b")) return "gzip-compressed data";
@@ -75,6 +75,51 @@ std::string DescribeUnknownContent(absl::Span<const uint8_t> b) {
   std::string hex;
   for (size_t i = 0; i < 8; ++i) absl::StrAppendFormat(&hex, "%s%02x", i ? " " : "", b[i]);
   return StrCat("unknown content (first bytes ", hex, ")");
+}
+
+const nlohmann::ordered_json& Checkpoint::metadata() const {
+  if (!metadata_built_) {
+    metadata_built_ = true;
+    const GgufFile& f = *gguf_files_[0];
+    // Keys are unique (the reader checked): append without ordered_json's
+    // linear search per key.
+    auto& entries = static_cast<nlohmann::ordered_json::object_t::Container&>(
+        metadata_.get_ref<nlohmann::ordered_json::object_t&>());
+    entries.reserve(f.kvs().size());
+    for (const GgufKv& kv : f.kvs()) entries.emplace_back(std::string(kv.key), f.ToJson(kv.value));
+  }
+  return metadata_;
+}
+
+absl::StatusOr<Checkpoint> Checkpoint::OpenGguf(const std::string& path, const OpenOptions& options) {
+  GgufOptions g;
+  g.strict = options.strict;
+  g.reference_compatible = options.reference_compatible;
+  CKPT_ASSIGN_OR_RETURN(GgufSplitSet set, OpenGgufSplits(path, g));
+  Checkpoint c;
+  c.path_ = path;
+  c.format_ = "gguf";
+  const GgufFile& first = *set.files[0];
+  c.version_ = first.version();
+  c.metadata_built_ = false;
+  for (size_t s = 0; s < set.files.size(); ++s) {
+    const GgufFile& f = *set.files[s];
+    for (size_t i = 0; i < f.size(); ++i) {
+      c.tensors_.push_back(f.tensor(i));
+      c.tensor_file_.push_back(static_cast<uint32_t>(s));
+    }
+    for (const std::string& w : f.warnings()) {
+      c.warnings_.push_back(set.files.size() > 1 ? StrCat(set.paths[s], ": ", w) : w);
+    }
+  }
+  c.files_ = set.paths;
+  c.details_["alignment"] = first.alignment();
+  c.details_["endian"] = first.big_endian() ? "big" : "little";
+  c.details_["data_offset"] = first.data_offset();
+  c.details_["file_nbytes"] = first.file_nbytes();
+  if (set.files.size() > 1) c.details_["splits"] = set.paths;
+  c.gguf_files_ = std::move(set.files);
+  return c;
 }
 
 absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenOptions& options) {
@@ -108,6 +153,7 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenO
     sharded = std::make_shared<ShardedSafetensors>(*std::move(s));
   } else {
     CKPT_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
+    if (StartsWith(file.bytes(), "GGUF")) return OpenGguf(path, options);
     if (LooksLikeSafetensors(file.bytes())) {
       CKPT_ASSIGN_OR_RETURN(SafetensorsFile f, SafetensorsFile::Open(std::move(file), st_options));
       single = std::make_shared<SafetensorsFile>(std::move(f));

@@ -2,7 +2,9 @@
 
 #include <array>
 
+#include "absl/strings/match.h"
 #include "ckpt/checked_math.h"
+#include "lib/str_util.h"
 
 namespace ckpt {
 namespace {
@@ -31,6 +33,48 @@ constexpr std::array<DTypeInfo, static_cast<size_t>(DType::kCount)> kTypes = {{
     {"F64", 1, 8, K::kFloat},
     {"I64", 1, 8, K::kInt},
     {"U64", 1, 8, K::kUInt},
+    // ggml block types; sizes from ggml-common.h (see docs/formats/gguf.md).
+    {"Q4_0", 32, 18, K::kQuantized},
+    {"Q4_1", 32, 20, K::kQuantized},
+    {"Q5_0", 32, 22, K::kQuantized},
+    {"Q5_1", 32, 24, K::kQuantized},
+    {"Q8_0", 32, 34, K::kQuantized},
+    {"Q8_1", 32, 36, K::kQuantized},
+    {"Q2_K", 256, 84, K::kQuantized},
+    {"Q3_K", 256, 110, K::kQuantized},
+    {"Q4_K", 256, 144, K::kQuantized},
+    {"Q5_K", 256, 176, K::kQuantized},
+    {"Q6_K", 256, 210, K::kQuantized},
+    {"Q8_K", 256, 292, K::kQuantized},
+    {"IQ2_XXS", 256, 66, K::kQuantized},
+    {"IQ2_XS", 256, 74, K::kQuantized},
+    {"IQ3_XXS", 256, 98, K::kQuantized},
+    {"IQ1_S", 256, 50, K::kQuantized},
+    {"IQ4_NL", 32, 18, K::kQuantized},
+    {"IQ3_S", 256, 110, K::kQuantized},
+    {"IQ2_S", 256, 82, K::kQuantized},
+    {"IQ4_XS", 256, 136, K::kQuantized},
+    {"IQ1_M", 256, 56, K::kQuantized},
+    {"TQ1_0", 256, 54, K::kQuantized},
+    {"TQ2_0", 256, 66, K::kQuantized},
+    {"MXFP4", 32, 17, K::kQuantized},
+    {"NVFP4", 64, 36, K::kQuantized},
+    {"Q1_0", 128, 18, K::kQuantized},
+    {"Q2_0", 64, 18, K::kQuantized},
+}};
+
+// ggml type id → DType; kCount marks ids that are unused or removed.
+constexpr DType kNone = DType::kCount;
+constexpr std::array<DType, kGgmlTypeCount> kGgml = {{
+    DType::kF32, DType::kF16, DType::kQ4_0, DType::kQ4_1, kNone, kNone,         // 0-5
+    DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kQ8_1,                     // 6-9
+    DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,       // 10-14
+    DType::kQ8_K, DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ3_XXS,             // 15-18
+    DType::kIQ1_S, DType::kIQ4_NL, DType::kIQ3_S, DType::kIQ2_S, DType::kIQ4_XS,  // 19-23
+    DType::kI8, DType::kI16, DType::kI32, DType::kI64, DType::kF64,             // 24-28
+    DType::kIQ1_M, DType::kBF16, kNone, kNone, kNone,                           // 29-33
+    DType::kTQ1_0, DType::kTQ2_0, kNone, kNone, kNone,                          // 34-38
+    DType::kMXFP4, DType::kNVFP4, DType::kQ1_0, DType::kQ2_0,                   // 39-42
 }};
 
 }  // namespace
@@ -43,8 +87,41 @@ std::optional<DType> DTypeFromSafetensorsName(std::string_view name) {
   for (DType t : kCommon) {
     if (kTypes[static_cast<size_t>(t)].name == name) return t;
   }
-  for (size_t i = 0; i < kTypes.size(); ++i) {
+  for (int i = 0; i < kSafetensorsDTypeCount; ++i) {
     if (kTypes[i].name == name) return static_cast<DType>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<DType> DTypeFromGgmlId(uint32_t id) {
+  if (id >= kGgml.size() || kGgml[id] == kNone) return std::nullopt;
+  return kGgml[id];
+}
+
+std::optional<uint32_t> GgmlIdOf(DType t) {
+  for (uint32_t i = 0; i < kGgml.size(); ++i) {
+    if (kGgml[i] == t) return i;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> GgmlRemovedTypeName(uint32_t id) {
+  switch (id) {
+    case 4: return "Q4_2";
+    case 5: return "Q4_3";
+    case 31: return "Q4_0_4_4";
+    case 32: return "Q4_0_4_8";
+    case 33: return "Q4_0_8_8";
+    case 36: return "IQ4_NL_4_4";
+    case 37: return "IQ4_NL_4_8";
+    case 38: return "IQ4_NL_8_8";
+    default: return std::nullopt;
+  }
+}
+
+std::optional<DType> DTypeFromGgmlName(std::string_view name) {
+  for (DType t : kGgml) {
+    if (t != kNone && absl::EqualsIgnoreCase(AbslView(kTypes[static_cast<size_t>(t)].name), AbslView(name))) return t;
   }
   return std::nullopt;
 }

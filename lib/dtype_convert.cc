@@ -9,6 +9,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ckpt/status.h"
@@ -385,6 +386,22 @@ absl::Status ConvertElements(DType from, absl::Span<const uint8_t> src, DType to
     const size_t c = std::min(kChunk, count - i);
     ToF32(from, s + i * from_size, buf, c);
     FromF32(to, buf, d + i * to_size, c);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ConvertInChunks(DType from, absl::Span<const uint8_t> src, DType to,
+                             absl::FunctionRef<absl::Status(absl::Span<const uint8_t>)> sink) {
+  constexpr uint64_t kChunkElems = 1 << 18;
+  const uint64_t in_size = GetDTypeInfo(from).block_bytes;
+  const uint64_t out_size = GetDTypeInfo(to).block_bytes;
+  const uint64_t n = src.size() / in_size;
+  std::vector<uint8_t> buf(std::min(n, kChunkElems) * out_size);
+  for (uint64_t i = 0; i < n; i += kChunkElems) {
+    const uint64_t m = std::min(kChunkElems, n - i);
+    CKPT_RETURN_IF_ERROR(
+        ConvertElements(from, src.subspan(i * in_size, m * in_size), to, absl::MakeSpan(buf.data(), m * out_size), m));
+    CKPT_RETURN_IF_ERROR(sink(absl::MakeConstSpan(buf.data(), m * out_size)));
   }
   return absl::OkStatus();
 }

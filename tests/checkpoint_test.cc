@@ -43,7 +43,6 @@ TEST(Checkpoint, SaysWhatUnknownContentLooksLike) {
       {"version https://git-lfs.github.com/spec/v1\noid sha256:abc\n", "Git LFS pointer"},
       {"<!DOCTYPE html><html></html>", "HTML"},
       {"abc", "too short (3 bytes)"},
-      {std::string("GGUF\x03\x00\x00\x00\x00\x00\x00\x00", 12), "GGUF"},
       {std::string("\x00\x01\x02\x03\x04\x05\x06\x07\x08", 9), "first bytes 00 01 02 03 04 05 06 07"},
   };
   for (const auto& [bytes, phrase] : cases) {
@@ -53,6 +52,15 @@ TEST(Checkpoint, SaysWhatUnknownContentLooksLike) {
     EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(std::string(c.status().message()), HasSubstr(phrase));
   }
+}
+
+TEST(Checkpoint, GgufIsDetectedByMagicWhateverTheName) {
+  ScratchDir dir;
+  // Truncated after the version: a GGUF, broken (exit 1), not unrecognised.
+  WriteFile(dir / "model.safetensors", std::string("GGUF\x03\x00\x00\x00\x00\x00\x00\x00", 12));
+  absl::StatusOr<Checkpoint> c = Checkpoint::Open(dir / "model.safetensors");
+  EXPECT_THAT(c, HasRule("gguf.truncated"));
+  EXPECT_EQ(ErrorOffset(c.status()), 8u);
 }
 
 TEST(Checkpoint, BrokenSafetensorsIsInvalidNotUnrecognized) {

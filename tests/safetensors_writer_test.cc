@@ -131,7 +131,7 @@ TEST(SafetensorsWriter, DataAlignmentPadsTheHeader) {
 TEST(SafetensorsWriter, EveryDtypeRoundTrips) {
   std::vector<std::string> storage;
   std::vector<TensorToWrite> tensors;
-  for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
+  for (int t = 0; t < kSafetensorsDTypeCount; ++t) {
     const DType dtype = static_cast<DType>(t);
     const DTypeInfo& info = GetDTypeInfo(dtype);
     const uint64_t n = 4 * info.block_elems;  // whole blocks for F4 / F6
@@ -139,7 +139,7 @@ TEST(SafetensorsWriter, EveryDtypeRoundTrips) {
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 37 + t);
     storage.push_back(data);
   }
-  for (int t = 0; t < static_cast<int>(DType::kCount); ++t) {
+  for (int t = 0; t < kSafetensorsDTypeCount; ++t) {
     const DType dtype = static_cast<DType>(t);
     tensors.push_back(T(std::string("t_") + std::string(DTypeName(dtype)), dtype,
                         {2, 2 * GetDTypeInfo(dtype).block_elems}, storage[t]));

@@ -78,19 +78,8 @@ absl::StatusOr<uint64_t> OutputBytes(const TensorToWrite& t) {
 
 absl::Status WriteTensorData(const TensorToWrite& t, AtomicOutputFile& out) {
   if (t.source_dtype == t.dtype) return out.Write(t.data);
-  // Convert in chunks so memory stays bounded whatever the tensor size.
-  constexpr uint64_t kChunkElems = 1 << 18;
-  const uint64_t in_size = GetDTypeInfo(t.source_dtype).block_bytes;
-  const uint64_t out_size = GetDTypeInfo(t.dtype).block_bytes;
-  const uint64_t n = t.data.size() / in_size;
-  std::vector<uint8_t> buf(std::min(n, kChunkElems) * out_size);
-  for (uint64_t i = 0; i < n; i += kChunkElems) {
-    const uint64_t m = std::min(kChunkElems, n - i);
-    CKPT_RETURN_IF_ERROR(ConvertElements(t.source_dtype, t.data.subspan(i * in_size, m * in_size), t.dtype,
-                                         absl::MakeSpan(buf.data(), m * out_size), m));
-    CKPT_RETURN_IF_ERROR(out.Write(absl::MakeConstSpan(buf.data(), m * out_size)));
-  }
-  return absl::OkStatus();
+  return ConvertInChunks(t.source_dtype, t.data, t.dtype,
+                         [&out](absl::Span<const uint8_t> chunk) { return out.Write(chunk); });
 }
 
 }  // namespace
@@ -140,6 +129,11 @@ absl::StatusOr<std::string> SafetensorsHeader(absl::Span<const TensorToWrite> te
     }
     if (!names.insert(t.name).second) {
       return Error("safetensors.write.duplicate_name", "tensor name given twice").Tensor(t.name);
+    }
+    if (static_cast<int>(t.dtype) >= kSafetensorsDTypeCount) {
+      return Error("safetensors.write.dtype", StrCat(DTypeName(t.dtype), " (a ggml block type) has no Safetensors dtype"))
+          .Tensor(t.name)
+          .Code(absl::StatusCode::kUnimplemented);
     }
     CKPT_ASSIGN_OR_RETURN(const uint64_t nbytes, OutputBytes(t));
     const std::optional<uint64_t> end = CheckedAdd(offset, nbytes);

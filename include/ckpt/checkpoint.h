@@ -23,7 +23,12 @@ namespace ckpt {
 
 struct OpenOptions {
   bool strict = false;  // the format's strict mode (see e.g. SafetensorsOptions)
+  // Refuse what ckpt can read but the format's reference reader refuses
+  // (GGUF v1, big-endian GGUF, arrays of arrays); `validate` sets it.
+  bool reference_compatible = false;
 };
+
+class GgufFile;
 
 class Checkpoint {
  public:
@@ -38,8 +43,9 @@ class Checkpoint {
   const std::string& path() const { return path_; }
   const std::string& format() const { return format_; }        // "safetensors", ...
   std::optional<int64_t> version() const { return version_; }
-  // Format metadata as JSON (safetensors: the __metadata__ map).
-  const nlohmann::ordered_json& metadata() const { return metadata_; }
+  // Format metadata as JSON (safetensors: the __metadata__ map; GGUF: every
+  // KV, built on first use so opening stays proportional to the header).
+  const nlohmann::ordered_json& metadata() const;
   // Extra format-specific facts for `inspect --json` (header size, shards).
   const nlohmann::ordered_json& details() const { return details_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }
@@ -51,18 +57,25 @@ class Checkpoint {
   const std::optional<std::vector<std::pair<std::string, std::string>>>& string_metadata() const {
     return string_metadata_;
   }
+  // GGUF: the file(s) (several for a split set, metadata in the first);
+  // empty for other formats.
+  const std::vector<std::shared_ptr<const GgufFile>>& gguf_files() const { return gguf_files_; }
 
  private:
+  static absl::StatusOr<Checkpoint> OpenGguf(const std::string& path, const OpenOptions& options);
+
   std::string path_;
   std::string format_;
   std::optional<int64_t> version_;
-  nlohmann::ordered_json metadata_ = nlohmann::ordered_json::object();
+  mutable nlohmann::ordered_json metadata_ = nlohmann::ordered_json::object();
+  mutable bool metadata_built_ = true;
   nlohmann::ordered_json details_ = nlohmann::ordered_json::object();
   std::vector<TensorView> tensors_;
   std::vector<uint32_t> tensor_file_;
   std::vector<std::string> files_;
   std::vector<std::string> warnings_;
   std::optional<std::vector<std::pair<std::string, std::string>>> string_metadata_;
+  std::vector<std::shared_ptr<const GgufFile>> gguf_files_;
   std::shared_ptr<const void> owner_;  // the format reader the views borrow from
 };
 

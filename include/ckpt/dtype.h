@@ -42,8 +42,16 @@ enum class DType : uint8_t {
   kF64,
   kI64,
   kU64,
+  // ggml block types (GGUF only), in ggml id order.
+  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0, kQ8_1,
+  kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K,
+  kIQ2_XXS, kIQ2_XS, kIQ3_XXS, kIQ1_S, kIQ4_NL, kIQ3_S, kIQ2_S, kIQ4_XS, kIQ1_M,
+  kTQ1_0, kTQ2_0, kMXFP4, kNVFP4, kQ1_0, kQ2_0,
   kCount,      // number of types; not a type
 };
+
+// The Safetensors dtypes are the first kSafetensorsDTypeCount enumerators.
+inline constexpr int kSafetensorsDTypeCount = static_cast<int>(DType::kU64) + 1;
 
 enum class DTypeKind : uint8_t { kBool, kInt, kUInt, kFloat, kComplex, kQuantized };
 
@@ -65,6 +73,21 @@ std::optional<DType> DTypeFromSafetensorsName(std::string_view name);
 // Bytes needed for `n_elems` elements of `t`: nullopt on overflow or when
 // `n_elems` is not a whole number of blocks.
 std::optional<uint64_t> DTypeByteSize(DType t, uint64_t n_elems);
+
+// ---- ggml type ids (GGUF tensor types) -------------------------------------
+
+// One past the largest ggml type id in use (GGML_TYPE_COUNT).
+inline constexpr uint32_t kGgmlTypeCount = 43;
+
+// The DType for ggml type id `id`, or nullopt when the id is out of range or
+// was removed from ggml (see GgmlRemovedTypeName).
+std::optional<DType> DTypeFromGgmlId(uint32_t id);
+// The ggml id of `t`, or nullopt for types GGUF cannot hold (BOOL, U8, F8...).
+std::optional<uint32_t> GgmlIdOf(DType t);
+// For ids ggml used once and removed ("Q4_2", "Q4_0_4_4", ...), the old name.
+std::optional<std::string_view> GgmlRemovedTypeName(uint32_t id);
+// The type named `name` in ggml spelling, case-insensitive ("q4_k", "F16").
+std::optional<DType> DTypeFromGgmlName(std::string_view name);
 
 // True for the types ckpt can convert to and from F32 (see dtype_convert.h).
 bool IsConvertibleFloat(DType t);

@@ -42,6 +42,7 @@
 
 #include <cstdint>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "ckpt/dtype.h"
@@ -77,6 +78,14 @@ uint8_t F32ToF8E8M0(float f);
 // path taken.
 absl::Status ConvertElements(DType from, absl::Span<const uint8_t> src, DType to,
                              absl::Span<uint8_t> dst, uint64_t n);
+
+// ConvertInChunks
+//
+// Converts all of `src` (whole elements of `from`) to `to` a bounded chunk at
+// a time (memory stays small whatever the tensor size), handing each
+// converted chunk to `sink` in order; stops at the first error.
+absl::Status ConvertInChunks(DType from, absl::Span<const uint8_t> src, DType to,
+                             absl::FunctionRef<absl::Status(absl::Span<const uint8_t>)> sink);
 
 }  // namespace ckpt
 

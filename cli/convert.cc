@@ -1,4 +1,4 @@
-// ckpt convert IN OUT [--to safetensors] [--dtype keep|f32|f16|bf16|...]
+// ckpt convert IN OUT [--to safetensors|gguf] [--dtype keep|f32|f16|bf16|...]
 //                     [--max-shard-size SIZE] [--align N] [--quiet]
 #include <cstdio>
 
@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/checkpoint.h"
 #include "ckpt/dtype.h"
+#include "ckpt/gguf.h"
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
 #include "ckpt/status.h"
@@ -26,12 +27,50 @@ struct ConvertArgs {
   bool quiet = false;
 };
 
+// Safetensors or GGUF tensors → GGUF, names kept, shapes as ggml `ne`
+// (innermost first). KVs: a GGUF input's are copied as they are; a
+// Safetensors input's __metadata__ entries become string KVs.
+absl::Status WriteAsGguf(const Checkpoint& c, std::optional<DType> target, const std::string& out,
+                         const ProgressFn& on_progress) {
+  std::vector<GgufKvToWrite> kvs;
+  if (!c.gguf_files().empty()) {
+    const GgufFile& f = *c.gguf_files()[0];
+    for (const GgufKv& kv : f.kvs()) {
+      // A split set becomes one file: drop the split bookkeeping.
+      if (c.gguf_files().size() > 1 && absl::StartsWith(AbslView(kv.key), "split.")) continue;
+      kvs.push_back({std::string(kv.key), std::make_pair(&f, kv.value)});
+    }
+  } else if (c.string_metadata()) {
+    for (const auto& [k, v] : *c.string_metadata()) kvs.push_back({k, GgufOwnedValue::String(v)});
+  }
+  std::vector<GgufTensorToWrite> tensors;
+  tensors.reserve(c.tensors().size());
+  for (size_t i = 0; i < c.tensors().size(); ++i) {
+    const TensorView& v = c.tensors()[i];
+    GgufTensorToWrite t;
+    t.name = std::string(v.name);
+    t.source_dtype = v.dtype;
+    t.dtype = target && IsConvertibleFloat(v.dtype) ? *target : v.dtype;
+    if (!GgmlIdOf(t.dtype)) {
+      return Error("cli.convert.dtype", StrCat("tensor is ", DTypeName(t.dtype), ", which GGUF cannot hold",
+                                               IsConvertibleFloat(t.dtype) ? " (use --dtype f32, f16 or bf16)" : ""))
+          .Tensor(v.name)
+          .Code(absl::StatusCode::kFailedPrecondition);
+    }
+    t.ne.assign(v.shape.rbegin(), v.shape.rend());
+    t.data = v.data;
+    t.source_big_endian = !c.gguf_files().empty() && c.gguf_files()[c.tensor_file_index(i)]->big_endian();
+    tensors.push_back(std::move(t));
+  }
+  return WriteGguf(out, kvs, tensors, {}, on_progress);
+}
+
 absl::Status Run(const ConvertArgs& a) {
   std::string to = absl::AsciiStrToLower(a.to);
   if (to.empty()) to = absl::EndsWith(absl::AsciiStrToLower(a.out), ".gguf") ? "gguf" : "safetensors";
-  if (to != "safetensors") {
-    return Error("cli.convert.target", StrCat("converting to ", to, " is not supported yet"))
-        .Code(absl::StatusCode::kUnimplemented);
+  if (to != "safetensors" && to != "gguf") {
+    return Error("cli.convert.target", StrCat("unknown --to ", to, " (safetensors or gguf)"))
+        .Code(absl::StatusCode::kFailedPrecondition);
   }
   std::optional<DType> target;  // nullopt = keep
   const std::string d = absl::AsciiStrToUpper(a.dtype);
@@ -44,6 +83,50 @@ absl::Status Run(const ConvertArgs& a) {
     }
   }
   CKPT_ASSIGN_OR_RETURN(Checkpoint c, Checkpoint::Open(a.in));
+  Progress progress("convert", ShowProgress(a.quiet));
+  const ProgressFn on_progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  if (to == "gguf") {
+    if (!a.max_shard_size.empty()) {
+      return Error("cli.convert.shard_size", "--max-shard-size writes Safetensors shards; use `ckpt split` for GGUF")
+          .Code(absl::StatusCode::kFailedPrecondition);
+    }
+    CKPT_RETURN_IF_ERROR(WriteAsGguf(c, target, a.out, on_progress));
+    progress.Finish();
+    return absl::OkStatus();
+  }
+  std::optional<std::vector<std::pair<std::string, std::string>>> metadata = c.string_metadata();
+  if (!c.gguf_files().empty()) {
+    // GGUF → Safetensors: string KVs become __metadata__; the rest has no
+    // place in a string map.
+    const GgufFile& f = *c.gguf_files()[0];
+    metadata.emplace();
+    size_t dropped = 0;
+    for (const GgufKv& kv : f.kvs()) {
+      if (kv.value.type == GgufType::kString) {
+        metadata->emplace_back(std::string(kv.key), std::string(f.ReadString(kv.value)));
+      } else {
+        ++dropped;
+      }
+    }
+    if (dropped > 0 && !a.quiet) {
+      std::fprintf(stderr, "ckpt: note: %zu non-string GGUF key(s) not carried (Safetensors metadata holds strings)\n",
+                   dropped);
+    }
+    for (size_t i = 0; i < c.tensors().size(); ++i) {
+      const TensorView& t = c.tensors()[i];
+      if (GetDTypeInfo(t.dtype).kind == DTypeKind::kQuantized) {
+        return Error("cli.convert.dtype", StrCat("tensor is ", DTypeName(t.dtype),
+                                                 "; Safetensors has no ggml block types"))
+            .Tensor(t.name)
+            .Code(absl::StatusCode::kUnimplemented);
+      }
+      if (c.gguf_files()[c.tensor_file_index(i)]->big_endian()) {
+        return Error("cli.convert.endian", "big-endian GGUF: run `ckpt edit IN OUT --endian little` first")
+            .Tensor(t.name)
+            .Code(absl::StatusCode::kUnimplemented);
+      }
+    }
+  }
   std::vector<TensorToWrite> tensors;
   tensors.reserve(c.tensors().size());
   for (const TensorView& t : c.tensors()) {
@@ -53,8 +136,6 @@ absl::Status Run(const ConvertArgs& a) {
   }
   SafetensorsWriteOptions write;
   write.data_alignment = a.align;
-  Progress progress("convert", ShowProgress(a.quiet));
-  const ProgressFn on_progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
   if (!a.max_shard_size.empty()) {
     ShardOptions shard;
     shard.write = write;
@@ -65,9 +146,9 @@ absl::Status Run(const ConvertArgs& a) {
           .Code(absl::StatusCode::kFailedPrecondition);
     }
     shard.max_shard_bytes = *max;
-    CKPT_RETURN_IF_ERROR(WriteShardedSafetensors(a.out, std::move(tensors), c.string_metadata(), shard, on_progress));
+    CKPT_RETURN_IF_ERROR(WriteShardedSafetensors(a.out, std::move(tensors), metadata, shard, on_progress));
   } else {
-    CKPT_RETURN_IF_ERROR(WriteSafetensors(a.out, std::move(tensors), c.string_metadata(), write, on_progress));
+    CKPT_RETURN_IF_ERROR(WriteSafetensors(a.out, std::move(tensors), metadata, write, on_progress));
   }
   progress.Finish();
   return absl::OkStatus();
@@ -78,10 +159,10 @@ absl::Status Run(const ConvertArgs& a) {
 void RegisterConvert(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "convert", "Rewrite a checkpoint canonically, change float dtypes, shard or unshard");
+      "convert", "Convert between Safetensors and GGUF, change float dtypes, shard or unshard");
   cmd->add_option("in", args->in, "Input checkpoint (file or shard directory)")->required();
   cmd->add_option("out", args->out, "Output file (or directory with --max-shard-size)")->required();
-  cmd->add_option("--to", args->to, "Output format: safetensors (default from OUT's extension)");
+  cmd->add_option("--to", args->to, "Output format: safetensors or gguf (default from OUT's extension)");
   cmd->add_option("--dtype", args->dtype, "keep (default), f32, f16, bf16, f64, f8_e4m3, f8_e5m2: converts float tensors");
   cmd->add_option("--max-shard-size", args->max_shard_size,
                   "Write Hugging Face shards of at most this size into directory OUT (e.g. 5GB; decimal units)");

@@ -26,11 +26,12 @@ void RegisterValidate(CLI::App& app, int* exit_code) {
       "validate", "Check structure without trusting it; exit 1 if any file is invalid");
   cmd->add_option("paths", args->paths, "Checkpoint files or shard directories")->required();
   cmd->add_flag("--strict", args->strict,
-                "Also reject hazards the reference reader tolerates (duplicate names, NUL bytes, ...)");
+                "Also reject hazards the reference reader tolerates (duplicate names, NUL bytes, unpadded data, ...)");
   cmd->add_flag("--json", args->json, "Print a JSON array with one result per path");
   cmd->callback([args, exit_code] {
     OpenOptions options;
     options.strict = args->strict;
+    options.reference_compatible = true;
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     int worst = kExitOk;
     for (const std::string& path : args->paths) {
@@ -60,7 +61,7 @@ void RegisterValidate(CLI::App& app, int* exit_code) {
       const std::string rule = ErrorRule(s);
       r["valid"] = false;
       const std::string format = rule.substr(0, rule.find('.'));
-      r["format"] = format == "safetensors" ? nlohmann::ordered_json(format) : nlohmann::ordered_json(nullptr);
+      r["format"] = format == "safetensors" || format == "gguf" ? nlohmann::ordered_json(format) : nlohmann::ordered_json(nullptr);
       const std::string message = ErrorFile(s).empty() ? StrCat(path, ": ", s.message())
                                                        : std::string(s.message());
       r["errors"] = {message};

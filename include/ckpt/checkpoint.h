@@ -51,6 +51,7 @@ class Checkpoint {
   const std::vector<TensorView>& tensors() const { return tensors_; }
   // File holding tensor i (differs per shard in sharded checkpoints).
   const std::string& tensor_file(size_t i) const { return files_[tensor_file_[i]]; }
+  size_t tensor_file_index(size_t i) const { return tensor_file_[i]; }
   const std::vector<std::string>& files() const { return files_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   // Safetensors __metadata__ as pairs, for carrying into a converted file.

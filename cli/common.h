@@ -52,6 +52,7 @@ bool ShowProgress(bool quiet);
 void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterValidate(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
+void RegisterEdit(CLI::App& app, int* exit_code);
 
 }  // namespace ckpt::cli
 

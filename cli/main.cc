@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   ckpt::cli::RegisterInspect(app, &exit_code);
   ckpt::cli::RegisterValidate(app, &exit_code);
   ckpt::cli::RegisterConvert(app, &exit_code);
+  ckpt::cli::RegisterEdit(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,9 +2,12 @@
 #include <cstdio>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "ckpt/checked_math.h"
 #include "ckpt/gguf.h"
+#include "formats/gguf/writer_internal.h"
 #include "ckpt/status.h"
 #include "lib/str_util.h"
 
@@ -82,6 +85,116 @@ absl::StatusOr<GgufSplitSet> OpenGgufSplits(const std::string& path, GgufOptions
         .File(path);
   }
   return set;
+}
+
+namespace {
+
+bool IsSplitKey(std::string_view key) {
+  return key == "split.no" || key == "split.count" || key == "split.tensors.count";
+}
+
+GgufTensorToWrite CopyOf(const GgufFile& f, size_t i, bool keep_dims) {
+  const GgufTensorInfo& info = f.info(i);
+  GgufTensorToWrite t;
+  t.name = std::string(info.name);
+  t.dtype = t.source_dtype = info.dtype;
+  uint32_t n_dims = info.n_dims;
+  if (!keep_dims) {
+    // ggml's writer (ggml_n_dims) drops trailing dims ≤ 1; dropping a 0
+    // would change the size, so only 1s go.
+    while (n_dims > 1 && info.ne[n_dims - 1] == 1) --n_dims;
+  }
+  t.ne.assign(info.ne.begin(), info.ne.begin() + n_dims);
+  t.data = f.tensor(i).data;
+  t.source_big_endian = f.big_endian();
+  return t;
+}
+
+// Commits staged files together: all appear, or (on error) none.
+absl::Status CommitAll(std::vector<std::unique_ptr<AtomicOutputFile>>& staged) {
+  for (auto& f : staged) CKPT_RETURN_IF_ERROR(f->Commit());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<size_t> PlanGgufSplits(const GgufFile& in, const GgufSplitOptions& options) {
+  std::vector<size_t> counts(1, 0);
+  if (options.no_tensors_in_first) counts.push_back(0);
+  uint64_t bytes = 0;  // padded bytes in the file being filled
+  for (size_t i = 0; i < in.size(); ++i) {
+    const uint64_t n = CheckedAlignUp(in.info(i).nbytes, in.alignment()).value_or(UINT64_MAX);
+    bool split = false;
+    if (options.max_tensors > 0) split = i > 0 && i % options.max_tensors == 0;
+    if (options.max_bytes > 0) split = counts.back() > 0 && (n > options.max_bytes - std::min(bytes, options.max_bytes));
+    if (split) {
+      counts.push_back(0);
+      bytes = 0;
+    }
+    ++counts.back();
+    bytes = CheckedAdd(bytes, n).value_or(UINT64_MAX);
+  }
+  return counts;
+}
+
+absl::StatusOr<std::vector<std::string>> WriteGgufSplits(const GgufFile& in, std::string_view prefix,
+                                                         const GgufSplitOptions& options,
+                                                         const std::function<void(uint64_t, uint64_t)>& progress) {
+  const std::vector<size_t> counts = PlanGgufSplits(in, options);
+  if (counts.size() > UINT16_MAX) {
+    return Error("gguf.split.too_many", StrCat(counts.size(), " files; split.count is a u16"))
+        .Code(absl::StatusCode::kFailedPrecondition);
+  }
+  const auto n_files = static_cast<uint32_t>(counts.size());
+  uint64_t total = 0, done = 0;
+  for (const GgufTensorInfo& t : in.infos()) total += t.nbytes;
+  std::vector<std::string> paths;
+  std::vector<std::unique_ptr<AtomicOutputFile>> staged;
+  size_t next = 0;
+  for (uint32_t s = 0; s < n_files; ++s) {
+    std::vector<GgufKvToWrite> kvs;
+    if (s == 0) {
+      for (const GgufKv& kv : in.kvs()) {
+        if (!IsSplitKey(kv.key)) kvs.push_back({std::string(kv.key), std::make_pair(&in, kv.value)});
+      }
+    }
+    kvs.push_back({"split.no", GgufOwnedValue::Unsigned(GgufType::kU16, s)});
+    kvs.push_back({"split.tensors.count", GgufOwnedValue::Signed(GgufType::kI32, static_cast<int64_t>(in.size()))});
+    kvs.push_back({"split.count", GgufOwnedValue::Unsigned(GgufType::kU16, n_files)});
+    std::vector<GgufTensorToWrite> tensors;
+    for (size_t k = 0; k < counts[s]; ++k) tensors.push_back(CopyOf(in, next++, options.keep_dims));
+    paths.push_back(GgufSplitPath(prefix, s, n_files));
+    GgufWriteOptions write;
+    write.big_endian = in.big_endian();
+    const uint64_t base = done;
+    CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> f,
+                          gguf_internal::WriteUncommitted(paths.back(), kvs, tensors, write,
+                                                          [&](uint64_t d, uint64_t) {
+                                                            done = base + d;
+                                                            if (progress) progress(done, total);
+                                                          }));
+    staged.push_back(std::move(f));
+  }
+  CKPT_RETURN_IF_ERROR(CommitAll(staged));
+  return paths;
+}
+
+absl::Status MergeGgufSplits(const GgufSplitSet& set, const std::string& out, bool keep_dims,
+                             const std::function<void(uint64_t, uint64_t)>& progress) {
+  const GgufFile& first = *set.files[0];
+  std::vector<GgufKvToWrite> kvs;
+  for (const GgufKv& kv : first.kvs()) {
+    if (kv.key != "split.count") kvs.push_back({std::string(kv.key), std::make_pair(&first, kv.value)});
+  }
+  // As llama-gguf-split --merge: split.count set (so moved last) to 0.
+  kvs.push_back({"split.count", GgufOwnedValue::Unsigned(GgufType::kU16, 0)});
+  std::vector<GgufTensorToWrite> tensors;
+  for (const auto& f : set.files) {
+    for (size_t i = 0; i < f->size(); ++i) tensors.push_back(CopyOf(*f, i, keep_dims));
+  }
+  GgufWriteOptions write;
+  write.big_endian = first.big_endian();
+  return WriteGguf(out, kvs, tensors, write, progress);
 }
 
 }  // namespace ckpt

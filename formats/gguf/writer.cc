@@ -14,6 +14,7 @@
 #include "ckpt/dtype_convert.h"
 #include "ckpt/gguf.h"
 #include "ckpt/status.h"
+#include "formats/gguf/writer_internal.h"
 #include "lib/str_util.h"
 
 namespace ckpt {
@@ -265,6 +266,14 @@ absl::StatusOr<std::string> GgufHeader(absl::Span<const GgufKvToWrite> kvs,
 absl::Status WriteGguf(const std::string& path, absl::Span<const GgufKvToWrite> kvs,
                        absl::Span<const GgufTensorToWrite> tensors, GgufWriteOptions options,
                        const GgufProgressFn& progress) {
+  CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> out,
+                        gguf_internal::WriteUncommitted(path, kvs, tensors, options, progress));
+  return out->Commit();
+}
+
+absl::StatusOr<std::unique_ptr<AtomicOutputFile>> gguf_internal::WriteUncommitted(
+    const std::string& path, absl::Span<const GgufKvToWrite> kvs, absl::Span<const GgufTensorToWrite> tensors,
+    GgufWriteOptions options, const GgufProgressFn& progress) {
   absl::StatusOr<std::string> header = GgufHeader(kvs, tensors, options);
   if (!header.ok()) return WithFile(header.status(), path);
   const uint64_t alignment = *AlignmentOf(kvs);
@@ -295,7 +304,8 @@ absl::Status WriteGguf(const std::string& path, absl::Span<const GgufKvToWrite> 
     done += n;
     if (progress) progress(done, total);
   }
-  return out->Commit();
+  CKPT_RETURN_IF_ERROR(out->Finish());
+  return out;
 }
 
 }  // namespace ckpt

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "lib/hazard_log.h"
 #include "lib/str_util.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -20,12 +21,13 @@ namespace ckpt {
 // flattened map of TensorInfo).
 class SafetensorsHeaderParser {
  public:
-  SafetensorsHeaderParser(std::string_view header, SafetensorsFile* out) : header_(header), sc_(header), out_(out) {}
+  SafetensorsHeaderParser(std::string_view header, SafetensorsFile* out)
+      : header_(header), sc_(header), out_(out), hazards_(&out->warnings_) {}
 
   absl::Status Parse();
   // The first strict-mode hazard seen (OK if none).
-  const absl::Status& hazard() const { return hazard_; }
-  uint64_t hazard_count() const { return hazard_count_; }
+  const absl::Status& hazard() const { return hazards_.first(); }
+  const HazardLog& hazards() const { return hazards_; }
 
  private:
   static constexpr uint64_t kBase = 8;  // the header starts after the length prefix
@@ -40,23 +42,12 @@ class SafetensorsHeaderParser {
     if (!tensor.empty()) b.Tensor(tensor);
     return b;
   }
-  // Records a strict-mode hazard: a warning (the first kMaxHazardWarnings
-  // of them, so hostile headers cannot grow the list without bound) and, the
-  // first time, the error strict mode returns.
+  // Records a strict-mode hazard (see lib/hazard_log.h).
   void Hazard(std::string_view rule, std::string detail, size_t at, std::string_view tensor) {
-    ErrorBuilder b = Error(rule, std::move(detail));
-    RecordHazard(b.At(kBase + at).Tensor(tensor));
+    hazards_.Record(Error(rule, std::move(detail)).At(kBase + at).Tensor(tensor));
   }
   void HazardKey(std::string_view rule, std::string detail, size_t at, std::string_view key) {
-    ErrorBuilder b = Error(rule, std::move(detail));
-    RecordHazard(b.At(kBase + at).Key(key));
-  }
-  void RecordHazard(const ErrorBuilder& b) {
-    static constexpr size_t kMaxHazardWarnings = 20;
-    if (++hazard_count_ > kMaxHazardWarnings) return;
-    absl::Status s = b;
-    out_->warnings_.push_back(std::string(s.message()));
-    if (hazard_.ok()) hazard_ = std::move(s);
+    hazards_.Record(Error(rule, std::move(detail)).At(kBase + at).Key(key));
   }
 
   std::string_view StoreName(std::string_view name, bool escaped) {
@@ -101,8 +92,7 @@ class SafetensorsHeaderParser {
   std::string_view header_;
   json::Scanner sc_;
   SafetensorsFile* out_;
-  absl::Status hazard_;
-  uint64_t hazard_count_ = 0;
+  HazardLog hazards_;
   std::string scratch_;
   std::vector<uint64_t> offsets_scratch_;
 };
@@ -527,9 +517,7 @@ absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(absl::Span<const uint8_t>
   f.header_nbytes_ = n;
   SafetensorsHeaderParser parser(header, &f);
   CKPT_RETURN_IF_ERROR(parser.Parse());
-  if (parser.hazard_count() > f.warnings_.size()) {
-    f.warnings_.push_back(StrCat("... and ", parser.hazard_count() - f.warnings_.size(), " more hazards like these"));
-  }
+  parser.hazards().Finish();
 
   // Data order: by (begin, end), ties in header order. Files are usually
   // written in this order already, so check before sorting.

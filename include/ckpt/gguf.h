@@ -209,6 +209,50 @@ struct GgufSplitSet {
 // (gguf.split.*). A single file gives a set of one.
 absl::StatusOr<GgufSplitSet> OpenGgufSplits(const std::string& path, GgufOptions options = {});
 
+struct GgufSplitOptions {
+  // A new file starts before tensor i when i is a multiple of max_tensors
+  // (llama-gguf-split's --split-max-tensors; 0 = no limit) ...
+  uint64_t max_tensors = 0;
+  // ... or when the file's padded tensor bytes would exceed max_bytes (its
+  // --split-max-size, header not counted; 0 = no limit). A tensor larger
+  // than max_bytes gets a file of its own (llama-gguf-split gives up when
+  // it is the first one).
+  uint64_t max_bytes = 0;
+  // The first file holds only the metadata (--no-tensor-first-split).
+  bool no_tensors_in_first = false;
+  // Keep each tensor's stored dimension count. By default trailing 1s are
+  // dropped as ggml's writer does, so the files are byte-identical to
+  // llama-gguf-split's (the shape means the same to ggml).
+  bool keep_dims = false;
+};
+
+// PlanGgufSplits
+//
+// The number of tensors in each output file, in order.
+std::vector<size_t> PlanGgufSplits(const GgufFile& in, const GgufSplitOptions& options);
+
+// WriteGgufSplits
+//
+// Writes `in` as PREFIX-00001-of-0000N.gguf ... in llama-gguf-split's
+// layout: the first file has every KV of `in` (old split.* keys dropped)
+// then split.no (u16), split.tensors.count (i32), split.count (u16); the
+// others only those three. Tensor data is copied untouched, each file laid
+// out with its own alignment (llama-gguf-split always uses 32, which breaks
+// inputs with another general.alignment). All files appear together at the
+// end or not at all. Returns the paths written.
+absl::StatusOr<std::vector<std::string>> WriteGgufSplits(const GgufFile& in, std::string_view prefix,
+                                                         const GgufSplitOptions& options,
+                                                         const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+
+// MergeGgufSplits
+//
+// Writes the set as one file, as `llama-gguf-split --merge` does: the first
+// file's KVs in order with split.count moved last and set to 0 (split.no and
+// split.tensors.count kept), then every file's tensors in order; dims as in
+// GgufSplitOptions::keep_dims.
+absl::Status MergeGgufSplits(const GgufSplitSet& set, const std::string& out, bool keep_dims = false,
+                             const std::function<void(uint64_t, uint64_t)>& progress = nullptr);
+
 // The name of split `index` (0-based) of `count`: PREFIX-00001-of-00003.gguf.
 std::string GgufSplitPath(std::string_view prefix, uint32_t index, uint32_t count);
 // PREFIX of a split file name, or nullopt when `path` is not named like one.

@@ -1,1 +1,0 @@
-$CKPT convert safetensors/y_empty.safetensors "$TMP/x.gguf"

@@ -53,6 +53,8 @@ void RegisterInspect(CLI::App& app, int* exit_code);
 void RegisterValidate(CLI::App& app, int* exit_code);
 void RegisterConvert(CLI::App& app, int* exit_code);
 void RegisterEdit(CLI::App& app, int* exit_code);
+void RegisterHash(CLI::App& app, int* exit_code);
+void RegisterSplit(CLI::App& app, int* exit_code);  // split and merge
 
 }  // namespace ckpt::cli
 

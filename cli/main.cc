@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   ckpt::cli::RegisterValidate(app, &exit_code);
   ckpt::cli::RegisterConvert(app, &exit_code);
   ckpt::cli::RegisterEdit(app, &exit_code);
+  ckpt::cli::RegisterHash(app, &exit_code);
+  ckpt::cli::RegisterSplit(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -29,4 +29,17 @@ echo "shard -> unshard is byte-identical"
 step "corrupt a copy (drop the last byte) and validate it"
 head -c -1 model.safetensors > truncated.safetensors
 "$CKPT" validate model.safetensors truncated.safetensors || echo "(exit status $?: invalid)"
+
+step "GGUF: convert, edit, split, hash, merge"
+run "$CKPT" convert model.safetensors model.gguf
+run "$CKPT" edit model.gguf edited.gguf --set general.name=str:demo --set tokenizer.ggml.add_bos_token=bool:false
+step "$CKPT inspect edited.gguf"
+"$CKPT" inspect edited.gguf | head -14 && echo "  ..."
+run "$CKPT" split model.gguf parts --max-tensors 16
+run "$CKPT" hash --no-layer parts-00001-of-00003.gguf
+run "$CKPT" hash --no-layer model.gguf
+run "$CKPT" merge parts-00001-of-00003.gguf merged.gguf
+run "$CKPT" convert merged.gguf back.safetensors
+run cmp model.safetensors back.safetensors
+echo "safetensors -> gguf -> split -> merge -> safetensors is byte-identical"
 printf '\nDemo files are in %s\n' "$DIR"

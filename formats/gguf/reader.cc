@@ -55,14 +55,15 @@ class GgufParser {
   absl::Status Parse();
 
  private:
-  // ---- primitive reads: each checks the bytes left first
-  absl::Status Need(uint64_t n, std::string_view what) const {
-    if (n > b_.size() - pos_) {
-      return Error("gguf.truncated", StrCat("the file ends inside ", what, " (", n, " bytes needed, ",
-                                            b_.size() - pos_, " left)"))
-          .At(pos_);
-    }
-    return absl::OkStatus();
+  // ---- primitive reads: each checks the bytes left first. `what` names
+  // the field in the error; its parts are joined only when there is one
+  // (this runs once per string of a 256k-token vocabulary).
+  template <typename... What>
+  absl::Status Need(uint64_t n, const What&... what) const {
+    if (n <= b_.size() - pos_) [[likely]] return absl::OkStatus();
+    return Error("gguf.truncated", StrCat("the file ends inside ", what..., " (", n, " bytes needed, ",
+                                          b_.size() - pos_, " left)"))
+        .At(pos_);
   }
   uint32_t U32At(uint64_t at) const {
     uint32_t v;
@@ -74,30 +75,33 @@ class GgufParser {
     std::memcpy(&v, b_.data() + at, 8);
     return out_->big_endian_ ? __builtin_bswap64(v) : v;
   }
-  absl::StatusOr<uint32_t> ReadU32(std::string_view what) {
-    CKPT_RETURN_IF_ERROR(Need(4, what));
+  template <typename... What>
+  absl::StatusOr<uint32_t> ReadU32(const What&... what) {
+    CKPT_RETURN_IF_ERROR(Need(4, what...));
     pos_ += 4;
     return U32At(pos_ - 4);
   }
-  absl::StatusOr<uint64_t> ReadU64(std::string_view what) {
-    CKPT_RETURN_IF_ERROR(Need(8, what));
+  template <typename... What>
+  absl::StatusOr<uint64_t> ReadU64(const What&... what) {
+    CKPT_RETURN_IF_ERROR(Need(8, what...));
     pos_ += 8;
     return U64At(pos_ - 8);
   }
   // Counts, lengths and dims: u64, or u32 in version 1.
-  absl::StatusOr<uint64_t> ReadCount(std::string_view what) {
-    if (len_bytes_ == 4) return ReadU32(what);
-    return ReadU64(what);
+  template <typename... What>
+  absl::StatusOr<uint64_t> ReadCount(const What&... what) {
+    if (len_bytes_ == 4) return ReadU32(what...);
+    return ReadU64(what...);
   }
   // A string: returns its text; `what` names it in errors.
-  absl::StatusOr<std::string_view> ReadString(std::string_view what) {
+  template <typename... What>
+  absl::StatusOr<std::string_view> ReadString(const What&... what) {
     const uint64_t at = pos_;
-    CKPT_ASSIGN_OR_RETURN(const uint64_t n, ReadCount(StrCat("the length of ", what)));
-    if (n > kGgufMaxStringBytes) {
-      return Error("gguf.string.too_long", StrCat(what, " is ", n, " bytes long; the limit is 2^30"))
-          .At(at);
+    CKPT_ASSIGN_OR_RETURN(const uint64_t n, ReadCount("the length of ", what...));
+    if (n > kGgufMaxStringBytes) [[unlikely]] {
+      return Error("gguf.string.too_long", StrCat(what..., " is ", n, " bytes long; the limit is 2^30")).At(at);
     }
-    CKPT_RETURN_IF_ERROR(Need(n, what));
+    CKPT_RETURN_IF_ERROR(Need(n, what...));
     const std::string_view s(reinterpret_cast<const char*>(b_.data() + pos_), n);
     pos_ += n;
     return s;
@@ -207,7 +211,7 @@ absl::Status GgufParser::ParseKvs(uint64_t n_kv) {
   out_->kvs_.reserve(n_kv);  // bounded by the file size above
   for (uint64_t i = 0; i < n_kv; ++i) {
     const uint64_t key_at = pos_;
-    CKPT_ASSIGN_OR_RETURN(const std::string_view key, ReadString(StrCat("the key of KV ", i)));
+    CKPT_ASSIGN_OR_RETURN(const std::string_view key, ReadString("the key of KV ", i));
     if (key.empty()) return Error("gguf.key.empty", StrCat("KV ", i, " has an empty key")).At(key_at);
     if (!out_->kv_index_.emplace(AbslView(key), static_cast<uint32_t>(i)).second) {
       return Error("gguf.key.duplicate", "key appears twice").At(key_at).Key(key);
@@ -247,7 +251,7 @@ absl::Status GgufParser::ParseValue(GgufType type, int depth, std::string_view k
     return absl::OkStatus();
   }
   const uint32_t size = GgufTypeSize(type);
-  CKPT_RETURN_IF_ERROR(Need(size, StrCat("a ", GgufTypeName(type), " value")));
+  CKPT_RETURN_IF_ERROR(Need(size, "a ", GgufTypeName(type), " value"));
   v->offset = pos_;
   v->nbytes = size;
   if (type == GgufType::kBool && b_[pos_] > 1 && n_bool_hazards_++ < 1) {
@@ -287,7 +291,7 @@ absl::Status GgufParser::ParseArrayBody(int depth, std::string_view key, GgufVal
   const uint32_t size = GgufTypeSize(elem);
   if (size != 0) {
     // n ≤ 2^30 and size ≤ 8: no overflow.
-    CKPT_RETURN_IF_ERROR(Need(n * size, StrCat("an array of ", n, " ", GgufTypeName(elem))));
+    CKPT_RETURN_IF_ERROR(Need(n * size, "an array of ", n, " ", GgufTypeName(elem)));
     if (elem == GgufType::kBool && n_bool_hazards_ < 1) {
       for (uint64_t i = 0; i < n; ++i) {
         if (b_[pos_ + i] > 1) {
@@ -302,8 +306,10 @@ absl::Status GgufParser::ParseArrayBody(int depth, std::string_view key, GgufVal
     pos_ += n * size;
   } else if (elem == GgufType::kString) {
     // ggml's first check: the length fields alone must fit.
-    CKPT_RETURN_IF_ERROR(Need(n * len_bytes_, StrCat("an array of ", n, " strings")));
-    const bool check_utf8 = n_utf8_hazards_ < 1;
+    CKPT_RETURN_IF_ERROR(Need(n * len_bytes_, "an array of ", n, " strings"));
+    // Checking every token's UTF-8 costs more than the rest of the walk:
+    // only strict mode does it for array strings.
+    const bool check_utf8 = options_.strict && n_utf8_hazards_ < 1;
     for (uint64_t i = 0; i < n; ++i) {
       const uint64_t s_at = pos_;
       uint64_t len;
@@ -317,7 +323,7 @@ absl::Status GgufParser::ParseArrayBody(int depth, std::string_view key, GgufVal
             .At(s_at)
             .Key(key);
       }
-      CKPT_RETURN_IF_ERROR(Need(len, StrCat("string ", i, " of an array")));
+      CKPT_RETURN_IF_ERROR(Need(len, "string ", i, " of an array"));
       if (check_utf8 && n_utf8_hazards_ < 1 &&
           !IsValidUtf8(std::string_view(reinterpret_cast<const char*>(b_.data() + pos_), len))) {
         ++n_utf8_hazards_;
@@ -326,7 +332,7 @@ absl::Status GgufParser::ParseArrayBody(int depth, std::string_view key, GgufVal
       pos_ += len;
     }
   } else {
-    CKPT_RETURN_IF_ERROR(Need(n * (4 + len_bytes_), StrCat("an array of ", n, " arrays")));
+    CKPT_RETURN_IF_ERROR(Need(n * (4 + len_bytes_), "an array of ", n, " arrays"));
     for (uint64_t i = 0; i < n; ++i) {
       GgufValue inner;
       inner.type = GgufType::kArray;
@@ -369,7 +375,7 @@ absl::Status GgufParser::ParseTensorInfos(uint64_t n_tensors) {
   for (uint64_t i = 0; i < n_tensors; ++i) {
     GgufTensorInfo t{};
     t.info_offset = pos_;
-    CKPT_ASSIGN_OR_RETURN(t.name, ReadString(StrCat("the name of tensor ", i)));
+    CKPT_ASSIGN_OR_RETURN(t.name, ReadString("the name of tensor ", i));
     if (t.name.size() > kGgufMaxTensorName) {
       return Error("gguf.tensor.name_too_long", StrCat("tensor name is ", t.name.size(),
                                                        " bytes; ggml allows at most ", kGgufMaxTensorName))
@@ -487,7 +493,13 @@ absl::Status GgufParser::CheckLayout() {
     // Both fit in the file, so the padded sum cannot wrap.
     expected = t.offset + *CheckedAlignUp(t.nbytes, a);
   }
-  if (!out_->infos_.empty()) {
+  if (out_->infos_.empty()) {
+    // Writers pad the header even with no tensors; anything beyond is extra.
+    if (b_.size() > *data) {
+      Hazard(Error("gguf.strict.trailing_data", StrCat(b_.size() - *data, " bytes after the header's padding"))
+                 .At(*data));
+    }
+  } else {
     if (expected > room) {
       Hazard(Error("gguf.strict.unpadded_end", StrCat("the last tensor is not padded to ", a,
                                                       " bytes: ggml refuses to load its data"))

@@ -120,6 +120,13 @@ absl::StatusOr<uint64_t> AlignmentOf(absl::Span<const GgufKvToWrite> kvs) {
     if (a == 0 || (a & (a - 1)) != 0) {
       return Error("gguf.write.alignment", StrCat("general.alignment ", a, " is not a power of two")).Key(kv.key);
     }
+    if (a > kGgufMaxWriteAlignment) {
+      // Valid for ggml, but a 60-byte file could make us write gigabytes of
+      // padding. `--set general.alignment=u32:32` rewrites it.
+      return Error("gguf.write.alignment", StrCat("general.alignment ", a, " is over 1 MiB; refusing to pad to it"))
+          .Key(kv.key)
+          .Code(absl::StatusCode::kFailedPrecondition);
+    }
     return a;
   }
   return kGgufDefaultAlignment;
@@ -133,6 +140,11 @@ absl::Status CheckTensor(const GgufTensorToWrite& t) {
   }
   if (t.ne.size() > kGgufMaxDims) {
     return Error("gguf.write.shape", StrCat(t.ne.size(), " dimensions; GGUF allows at most 4")).Tensor(t.name);
+  }
+  for (const uint64_t d : t.ne) {
+    // ggml reads dims as int64 (the reader's gguf.tensor.shape), even when
+    // another dim is 0 and the product fits.
+    if (d > INT64_MAX) return Error("gguf.write.shape", StrCat("dimension ", d, " is negative as int64")).Tensor(t.name);
   }
   if (!GgmlIdOf(t.dtype)) {
     return Error("gguf.write.dtype", StrCat(DTypeName(t.dtype), " has no ggml type"))
@@ -236,6 +248,8 @@ absl::StatusOr<std::string> GgufHeader(absl::Span<const GgufKvToWrite> kvs,
   for (const GgufKvToWrite& kv : kvs) {
     if (kv.key.empty()) return Error("gguf.write.key", "empty key");
     if (!keys.insert(kv.key).second) return Error("gguf.write.key", "key given twice").Key(kv.key);
+    // The reader refuses these (gguf.key.nul): ggml would see another key.
+    if (kv.key.find('\0') != std::string::npos) return Error("gguf.write.key", "key holds a NUL byte").Key(kv.key);
     e.String(kv.key);
     e.U32(static_cast<uint32_t>(TypeOf(kv)));
     if (const auto* owned = std::get_if<GgufOwnedValue>(&kv.value)) {
@@ -248,7 +262,10 @@ absl::StatusOr<std::string> GgufHeader(absl::Span<const GgufKvToWrite> kvs,
   uint64_t offset = 0;
   for (const GgufTensorToWrite& t : tensors) {
     CKPT_RETURN_IF_ERROR(CheckTensor(t));
-    if (!names.insert(t.name).second) return Error("gguf.write.name", "tensor name given twice").Tensor(t.name);
+    // Compared as ggml does, as C strings (the reader's gguf.tensor.duplicate).
+    if (!names.insert(std::string_view(t.name).substr(0, t.name.find('\0'))).second) {
+      return Error("gguf.write.name", "tensor name given twice (up to a NUL byte)").Tensor(t.name);
+    }
     e.String(t.name);
     e.U32(static_cast<uint32_t>(t.ne.size()));
     for (const uint64_t d : t.ne) e.U64(d);

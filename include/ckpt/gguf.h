@@ -54,6 +54,8 @@ inline constexpr uint64_t kGgufMaxStringBytes = uint64_t{1} << 30;    // ggml's 
 inline constexpr uint64_t kGgufMaxArrayElements = uint64_t{1} << 30;  // GGUF_MAX_ARRAY_ELEMENTS
 inline constexpr uint64_t kGgufMaxTensorName = 63;                    // GGML_MAX_NAME - 1
 inline constexpr uint32_t kGgufMaxDims = 4;
+// The writer refuses to pad to more than this (readers accept any power of two).
+inline constexpr uint64_t kGgufMaxWriteAlignment = uint64_t{1} << 20;
 // Arrays of arrays deeper than this are refused (no reader uses more than 2).
 inline constexpr int kGgufMaxArrayDepth = 16;
 

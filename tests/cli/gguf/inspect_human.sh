@@ -1,0 +1,1 @@
+$CKPT inspect gguf/golden/arrays.gguf

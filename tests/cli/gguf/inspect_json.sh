@@ -1,0 +1,1 @@
+$CKPT inspect --json gguf/golden/scalars.gguf

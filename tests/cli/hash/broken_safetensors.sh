@@ -1,0 +1,1 @@
+$CKPT hash safetensors/n_safetensors-size-mismatch.safetensors

@@ -1,0 +1,2 @@
+: > "$TMP/empty"
+$CKPT hash --check "$TMP/empty" gguf/hash/small.gguf

@@ -1,0 +1,1 @@
+$CKPT hash --check no/such.manifest gguf/hash/small.gguf

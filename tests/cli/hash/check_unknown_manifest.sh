@@ -1,0 +1,1 @@
+$CKPT hash --check gguf/hash/unknown.manifest gguf/hash/small.gguf

@@ -1,0 +1,1 @@
+$CKPT hash --json gguf/hash/small.gguf

@@ -1,0 +1,1 @@
+$CKPT hash --json --no-layer gguf/hash/five.gguf

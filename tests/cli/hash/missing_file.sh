@@ -1,0 +1,1 @@
+$CKPT hash no/such.gguf

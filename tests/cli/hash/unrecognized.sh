@@ -1,0 +1,1 @@
+$CKPT hash gguf/hash/small.all.manifest

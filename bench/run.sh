@@ -12,9 +12,16 @@
 #    ratios and each command's peak RSS.
 # Scratch files go to BUILD_DIR/bench-scratch/ and are removed at the end.
 #
+# The GGUF benchmarks of ckpt_bench (bench/gguf_bench.cc) read the GGUF named
+# by CKPT_BENCH_GGUF; when it is unset or missing, a 256k-token vocabulary file
+# is generated into the scratch directory with bench/make_gguf_vocab.py
+# (/usr/bin/python3 with numpy; gguf-py's writer when importable, else the
+# plain writer, same bytes). bench/compare_gguf.sh compares against gguf-py
+# and ggml.
+#
 # Environment: CKPT_BENCH_MIB (default 1024) input size; CKPT_BENCH_RUNS
 # (default 5) timed runs per command; CKPT_BENCH_ARGS extra ckpt_bench flags
-# (e.g. --benchmark_filter=Parse).
+# (e.g. --benchmark_filter=Parse); CKPT_BENCH_GGUF the vocabulary GGUF.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then
@@ -46,6 +53,16 @@ echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo
 echo "scratch filesystem: $(df -hT "$scratch" | awk 'NR == 2 {print $2 " on " $1 ", " $5 " used"}')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+
+gguf=${CKPT_BENCH_GGUF:-}
+if [[ -z $gguf || ! -f $gguf ]]; then
+  gguf=$scratch/vocab.gguf
+  echo "== generating the 256k-token vocabulary GGUF ($gguf)"
+  /usr/bin/python3 "$src/make_gguf_vocab.py" "$gguf" 2>/dev/null ||
+    /usr/bin/python3 "$src/make_gguf_vocab.py" "$gguf" --writer plain
+  echo
+fi
+export CKPT_BENCH_GGUF=$gguf
 
 echo "== ckpt_bench"
 # shellcheck disable=SC2086  # CKPT_BENCH_ARGS is a list of flags

@@ -2,6 +2,7 @@
 """Writes the seed corpora of the fuzz targets (plain Python 3, no numpy).
 
     python3 fuzz/make_seeds.py            # rewrites fuzz/corpus/<target>/
+    python3 fuzz/make_seeds.py gguf_open_fuzzer gguf_split_fuzzer   # only these
 
 Every file is built byte by byte here, so the seeds do not depend on ckpt's
 own writer. The outputs are committed; rerun after changing this script.
@@ -14,11 +15,22 @@ corpus/safetensors_open_fuzzer/   whole .safetensors files: valid ones (several
 corpus/safetensors_index_fuzzer/  model.safetensors.index.json texts against
                                   the two shards safetensors_index_fuzzer.cc
                                   creates (names below must match it).
+corpus/gguf_open_fuzzer/          whole .gguf files: valid ones (v1-v3, both
+                                  byte orders, every value type, nested arrays,
+                                  block types, alignments), files only default
+                                  mode accepts (strict / reference_compatible
+                                  hazards), broken variants of each rule, plus
+                                  copies of tests/data/gguf/golden/*.gguf and
+                                  tests/data/gguf/corpus/* (files up to 64 KiB).
+corpus/gguf_split_fuzzer/         concatenated split sets (the fuzzer cuts its
+                                  input before each later "GGUF"), plus the sets
+                                  of up to 3 files in tests/data/gguf/split/.
 """
 
 import json
 import math
 import os
+import re
 import shutil
 import struct
 
@@ -289,6 +301,250 @@ def index_seeds():
     return s
 
 
+# ---- GGUF (gguf_open_fuzzer, gguf_split_fuzzer) ------------------------------
+
+REPO = os.path.dirname(HERE)
+GGUF_GOLDEN = os.path.join(REPO, "tests", "data", "gguf", "golden")
+GGUF_CORPUS = os.path.join(REPO, "tests", "data", "gguf", "corpus")
+GGUF_SPLIT = os.path.join(REPO, "tests", "data", "gguf", "split")
+
+# Value type ids.
+U8, I8, U16, I16, U32, I32, F32T, BOOL, STR, ARR, U64, I64, F64 = range(13)
+SCALAR_FMT = {U8: "B", I8: "b", U16: "H", I16: "h", U32: "I", I32: "i", F32T: "f",
+              BOOL: "B", U64: "Q", I64: "q", F64: "d"}
+# ggml type id -> (elements per block, bytes per block), for the types used here.
+GGML = {0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 8: (32, 34), 12: (256, 144),
+        14: (256, 210), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 30: (1, 2)}
+
+
+class G:
+    """A GGUF byte builder: version 1-3, either byte order."""
+
+    def __init__(self, version=3, be=False):
+        self.version, self.e = version, ">" if be else "<"
+
+    def n(self, fmt, v):
+        return struct.pack(self.e + fmt, v)
+
+    def count(self, v):
+        return self.n("I" if self.version == 1 else "Q", v)
+
+    def s(self, text):
+        b = text.encode("utf-8") if isinstance(text, str) else text
+        return self.count(len(b)) + b
+
+    def body(self, t, v):
+        if t == STR:
+            return self.s(v)
+        if t == ARR:
+            et, items = v
+            return self.n("I", et) + self.count(len(items)) + b"".join(self.body(et, x) for x in items)
+        return self.n(SCALAR_FMT[t], v)
+
+    def kv(self, key, t, v):
+        return self.s(key) + self.n("I", t) + self.body(t, v)
+
+
+def gguf(kvs=(), tensors=(), version=3, be=False, align=32, pad_end=True, tail=b"",
+         n_kv=None, n_tensors=None, magic=b"GGUF"):
+    """kvs: (key, type, value); tensors: (name, ggml type, ne, data or None
+    [, overrides]) where overrides may set the stored "type" id, "ne" (raw
+    u64 dims) or "offset" of the tensor info, keeping the data as computed."""
+    g = G(version, be)
+    out = magic + g.n("I", version)
+    out += g.count(len(tensors) if n_tensors is None else n_tensors)
+    out += g.count(len(kvs) if n_kv is None else n_kv)
+    out += b"".join(g.kv(*kv) for kv in kvs)
+    blobs, off = [], 0
+    for name, t, ne, data, *rest in tensors:
+        o = rest[0] if rest else {}
+        per, size = GGML[t]
+        nb = math.prod(ne) // per * size
+        if data is None:
+            data = pattern(nb, len(blobs))
+        raw_ne = o.get("ne", ne)
+        out += (g.s(name) + g.n("I", len(raw_ne)) + b"".join(g.count(d) for d in raw_ne) +
+                g.n("I", o.get("type", t)) + g.n("Q", o.get("offset", off)))
+        blobs.append(data)
+        off += len(data) + (-len(data)) % align
+    if tensors:
+        out += b"\0" * ((-len(out)) % align)
+        for i, b in enumerate(blobs):
+            out += b
+            if pad_end or i + 1 < len(blobs):
+                out += b"\0" * ((-len(b)) % align)
+    return out + tail
+
+
+def f32le(values):
+    return b"".join(struct.pack("<f", v) for v in values)
+
+
+LLAMA = [("general.architecture", STR, "llama"), ("general.name", STR, "seed"),
+         ("llama.context_length", U32, 2048), ("llama.embedding_length", U32, 8),
+         ("llama.block_count", U32, 1), ("llama.attention.head_count", U32, 2),
+         ("llama.attention.layer_norm_rms_epsilon", F32T, 1e-5), ("llama.rope.freq_base", F32T, 10000.0)]
+VOCAB = ["<unk>", "<s>", "</s>", "a", "b", "\u0120ab", "\u00e9t\u00e9", "\U0001F600"]
+TOKENIZER = [("tokenizer.ggml.model", STR, "gpt2"),
+             ("tokenizer.ggml.tokens", ARR, (STR, VOCAB)),
+             ("tokenizer.ggml.scores", ARR, (F32T, [-float(i) for i in range(len(VOCAB))])),
+             ("tokenizer.ggml.token_type", ARR, (I32, [2, 3, 3, 1, 1, 1, 1, 1])),
+             ("tokenizer.ggml.merges", ARR, (STR, ["a b", "\u0120 ab"])),
+             ("tokenizer.ggml.bos_token_id", U32, 1), ("tokenizer.ggml.eos_token_id", U32, 2),
+             ("tokenizer.ggml.add_bos_token", BOOL, 1)]
+TENSORS = [("token_embd.weight", 0, [8, 8], None), ("blk.0.attn_q.weight", 1, [8, 8], None),
+           ("blk.0.ffn_up.weight", 8, [32, 2], None), ("blk.0.ffn_down.weight", 12, [256], None),
+           ("output_norm.weight", 0, [8], f32le([1.0] * 8))]
+EVERY_TYPE = [("t.u8", U8, 200), ("t.i8", I8, -5), ("t.u16", U16, 65535), ("t.i16", I16, -300),
+              ("t.u32", U32, 4000000000), ("t.i32", I32, -7), ("t.f32", F32T, 0.1),
+              ("t.bool", BOOL, 1), ("t.str", STR, "h\u00e9llo"), ("t.u64", U64, 2**64 - 1),
+              ("t.i64", I64, -2**63), ("t.f64", F64, float("nan")), ("t.f32_inf", F32T, float("-inf")),
+              ("t.arr_u8", ARR, (U8, [1, 2, 3])), ("t.arr_i64", ARR, (I64, [-1, 2**40])),
+              ("t.arr_f64", ARR, (F64, [0.5, -0.0])), ("t.arr_bool", ARR, (BOOL, [0, 1, 1])),
+              ("t.arr_empty", ARR, (STR, [])), ("t.arr_u16", ARR, (U16, [7, 8]))]
+
+
+def gguf_open_seeds():
+    s = {}
+    ok = gguf(LLAMA + TOKENIZER, TENSORS)
+    s["valid_llama_tiny"] = ok
+    s["valid_llama_tiny_v2"] = gguf(LLAMA + TOKENIZER, TENSORS, version=2)
+    s["valid_v1"] = gguf(LLAMA + TOKENIZER, TENSORS, version=1)
+    s["valid_big_endian"] = gguf(LLAMA + TOKENIZER, TENSORS, be=True)
+    s["valid_big_endian_v1"] = gguf(EVERY_TYPE, TENSORS[:2], version=1, be=True)
+    s["valid_empty"] = gguf()
+    s["valid_kv_only_every_type"] = gguf(EVERY_TYPE)
+    s["valid_every_type_big_endian"] = gguf(EVERY_TYPE, [("x", 30, [2], None)], be=True)
+    s["valid_tensors_only"] = gguf([], [("a", 0, [1], None), ("b", 24, [3], None), ("c", 28, [1, 1, 1, 2], None)])
+    s["valid_zero_size_tensors"] = gguf([], [("e0", 0, [0], None), ("e1", 1, [4, 0], None), ("x", 0, [], None)])
+    s["valid_align_64"] = gguf([("general.alignment", U32, 64)] + LLAMA, TENSORS[:3], align=64)
+    s["valid_align_8"] = gguf([("general.alignment", U32, 8)], [("a", 26, [3], None), ("b", 25, [1], None)], align=8)
+    s["refcompat_nested_arrays"] = gguf([("n.arr", ARR, (ARR, [(U8, [1, 2]), (STR, ["x", ""]), (ARR, [(I32, [5])])]))])
+    s["valid_quant_blocks"] = gguf([], [("q4_0", 2, [64], None), ("q4_1", 3, [32, 2], None),
+                                        ("q8_0", 8, [32], None), ("q6_k", 14, [256], None)])
+    s["valid_split_keys"] = gguf([("split.no", U16, 0), ("split.count", U16, 1),
+                                  ("split.tensors.count", I32, 1)], [("a", 0, [2], None)])
+    # Accepted by default, refused by strict mode (one hazard each).
+    s["strict_align_4"] = gguf([("general.alignment", U32, 4)], [("a", 24, [3], None), ("b", 0, [1], None)], align=4)
+    s["strict_key_syntax"] = gguf([("General.Name", STR, "x"), ("a..b", U8, 1)])
+    s["strict_bool_2"] = gguf([("t.bool", BOOL, 2), ("t.bools", ARR, (BOOL, [0, 5]))])
+    s["strict_string_not_utf8"] = gguf([("t.s", STR, b"\xff\xfe"), ("t.a", ARR, (STR, [b"ok", b"\xc0\xaf"]))])
+    s["strict_tensor_name_nul"] = gguf([], [("a\0b", 0, [1], None)])
+    s["strict_tensor_name_not_utf8"] = gguf([], [(b"w\xff", 0, [1], None)])
+    s["strict_token_id_outside_vocab"] = gguf(TOKENIZER[:2] + [("tokenizer.ggml.eos_token_id", U32, 99)])
+    s["strict_unpadded_end"] = gguf([], [("a", 0, [1], None)], pad_end=False)
+    s["strict_trailing_data"] = gguf([], [("a", 0, [1], None)], tail=b"\1" * 32)
+    s["strict_trailing_data_no_tensors"] = gguf([("a.b", U8, 1)], tail=b"junk")
+    # Accepted by default, refused by reference_compatible (and strict).
+    s["refcompat_v1"] = gguf([("a.b", STR, "v1")], version=1)
+    s["refcompat_big_endian"] = gguf([("a.b", U32, 7)], [("w", 0, [2], None)], be=True)
+    # Broken: one rule each.
+    s["bad_magic"] = b"GGUG" + ok[4:]
+    s["bad_short"] = b"GGU"
+    s["bad_version_0"] = gguf(version=0)
+    s["bad_version_4"] = b"GGUF" + struct.pack("<IQQ", 4, 0, 0)
+    s["bad_truncated_header"] = ok[:20]
+    s["bad_truncated_kvs"] = gguf([("a.b", U8, 1), ("a.c", STR, "x" * 300)])[:200]
+    s["bad_truncated_data"] = ok[:-40]
+    s["bad_truncated_infos"] = gguf([], TENSORS)[:60]
+    s["bad_count_huge"] = b"GGUF" + struct.pack("<IQQ", 3, 2**62, 2**63 + 5)
+    s["bad_kv_count_huge"] = b"GGUF" + struct.pack("<IQQ", 3, 0, 1 << 40) + ok[24:]
+    s["bad_string_too_long"] = b"GGUF" + struct.pack("<IQQQ", 3, 0, 1, (1 << 30) + 1) + b"k" * 16
+    s["bad_array_too_long"] = gguf([("a.b", ARR, (U8, []))])[:-8] + struct.pack("<Q", (1 << 30) + 1) + b"\0" * 16
+    s["bad_array_truncated"] = gguf([("a.b", ARR, (U32, [1, 2, 3]))])[:-2]
+    s["bad_string_array_lengths"] = gguf([("a.b", ARR, (STR, ["x"]))])[:-9] + struct.pack("<Q", 1 << 20) + b"x"
+    deep = (U8, [1])
+    for _ in range(17):
+        deep = (ARR, [deep])
+    s["bad_nesting_too_deep"] = gguf([("a.deep", ARR, deep)])
+    s["bad_value_type"] = gguf([("a.b", U8, 1)])[:-5] + struct.pack("<I", 13) + b"\1"
+    s["bad_element_type"] = gguf([("a.b", ARR, (U8, [1]))])[:-13] + struct.pack("<IQ", 77, 1) + b"\1"
+    s["bad_empty_key"] = gguf([("", U8, 1), ("a.b", STR, "padding")])
+    s["bad_duplicate_key"] = gguf([("a.b", U8, 1), ("a.b", U8, 2)])
+    s["bad_nul_in_key"] = gguf([("general.alignment\0x", U32, 64)])
+    s["bad_alignment_not_pow2"] = gguf([("general.alignment", U32, 48)])
+    s["bad_alignment_zero"] = gguf([("general.alignment", U32, 0)])
+    s["bad_alignment_type"] = gguf([("general.alignment", U64, 32)])
+    s["bad_known_key_type"] = gguf([("general.architecture", U32, 1)])
+    s["bad_arch_key_type"] = gguf([("general.architecture", STR, "llama"), ("llama.block_count", STR, "1")])
+    s["bad_scores_short"] = gguf([TOKENIZER[1], ("tokenizer.ggml.scores", ARR, (F32T, [0.0]))])
+    s["bad_tensor_name_too_long"] = gguf([], [("n" * 64, 0, [1], None)])
+    s["bad_tensor_duplicate"] = gguf([], [("a", 0, [1], None), ("a", 0, [1], None)])
+    s["bad_tensor_duplicate_c_string"] = gguf([], [("a\0x", 0, [1], None), ("a\0y", 0, [1], None)])
+    s["bad_n_dims_5"] = gguf([], [("a", 0, [1, 1, 1, 1, 1], None)])
+    s["bad_ne_negative"] = gguf([], [("a", 24, [1], None, {"ne": [2**63]})])
+    s["bad_type_removed"] = gguf([], [("a", 2, [32], None, {"type": 4})])
+    s["bad_type_unknown"] = gguf([], [("a", 0, [1], None, {"type": 99})])
+    s["bad_block_partial"] = gguf([], [("a", 2, [32], None, {"ne": [31]})])
+    s["bad_shape_overflow"] = gguf([], [("a", 0, [1], None, {"ne": [2**32, 2**32]})])
+    s["bad_size_overflow"] = gguf([], [("a", 0, [1], None, {"ne": [2**31, 2**31]})])
+    s["bad_offset_hole"] = gguf([], [("a", 0, [1], None, {"offset": 32})], tail=b"\0" * 32)
+    s["bad_offset_misaligned"] = gguf([], [("a", 0, [1], None), ("b", 0, [1], None)]).replace(
+        struct.pack("<IQ", 0, 32), struct.pack("<IQ", 0, 4))
+    s["bad_data_past_end"] = gguf([], [("a", 0, [64], None)])[:-100]
+    s["bad_data_section_past_end"] = gguf([], [("a", 0, [0], b"")])[:-1]
+    s["bad_big_endian_truncated"] = s["valid_big_endian"][:-50]
+    s["bad_v1_truncated"] = s["valid_v1"][:150]
+    for name in sorted(os.listdir(GGUF_GOLDEN)) if os.path.isdir(GGUF_GOLDEN) else []:
+        if name.endswith(".gguf"):
+            with open(os.path.join(GGUF_GOLDEN, name), "rb") as f:
+                s["golden_" + name[:-5]] = f.read()
+    if os.path.isdir(GGUF_CORPUS):
+        for root, _, files in sorted(os.walk(GGUF_CORPUS)):
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                if os.path.getsize(path) > 65536:
+                    continue  # fuzz/run.sh runs with -max_len=65536
+                with open(path, "rb") as f:
+                    rel = os.path.relpath(path, GGUF_CORPUS).replace(os.sep, "_")
+                    s["corpus_" + rel] = f.read()
+    return s
+
+
+def split_file(no, count, tensors, total=None, extra=()):
+    kvs = list(extra) + [("split.no", U16, no), ("split.count", U16, count)]
+    if total is not None:
+        kvs.append(("split.tensors.count", I32, total))
+    return gguf(kvs, tensors)
+
+
+def gguf_split_seeds():
+    """Concatenations of the files of a split set (the fuzzer cuts before each "GGUF")."""
+    a, b, c = [("a", 0, [2], None)], [("b", 1, [4], None)], [("c", 0, [1, 3], None)]
+    s = {}
+    s["valid_single_unsplit"] = gguf(LLAMA, a)
+    s["valid_count_1"] = split_file(0, 1, a, 1)
+    s["valid_2_of_2"] = split_file(0, 2, a, 2, LLAMA) + split_file(1, 2, b)
+    s["valid_3_of_3"] = split_file(0, 3, a, 3, LLAMA) + split_file(1, 3, b) + split_file(2, 3, c)
+    s["valid_3_of_3_no_total"] = split_file(0, 3, a) + split_file(1, 3, []) + split_file(2, 3, b + c)
+    s["valid_2_of_2_kv_only_second"] = split_file(0, 2, a + b, 2) + split_file(1, 2, [])
+    s["bad_missing_split"] = split_file(0, 3, a, 2) + split_file(1, 3, b)
+    s["bad_count_mismatch"] = split_file(0, 2, a, 2) + split_file(1, 3, b)
+    s["bad_no_mismatch"] = split_file(0, 2, a, 2) + split_file(0, 2, b)
+    s["bad_not_first"] = split_file(1, 2, a, 2) + split_file(0, 2, b)
+    s["bad_duplicate_tensor"] = split_file(0, 2, a, 2) + split_file(1, 2, a)
+    s["bad_total"] = split_file(0, 2, a, 5) + split_file(1, 2, b)
+    s["bad_second_broken"] = split_file(0, 2, a, 2) + split_file(1, 2, b)[:-40]
+    s["bad_count_type"] = gguf([("split.count", U32, 2)], a) + split_file(1, 2, b)
+    s["bad_huge_count"] = split_file(0, 65535, a, 1) + split_file(1, 65535, b)
+    # Sets from tests/data/gguf/split/ (PREFIX-0000i-of-0000N.gguf), concatenated
+    # when the fuzzer can cut them apart again (N <= 3, "GGUF" only at each start).
+    if os.path.isdir(GGUF_SPLIT):
+        sets = {}
+        for name in sorted(os.listdir(GGUF_SPLIT)):
+            m = re.match(r"(.*)-(\d{5})-of-(\d{5})\.gguf$", name)
+            if m:
+                sets.setdefault((m.group(1), int(m.group(3))), []).append(name)
+        for (prefix, n), names in sorted(sets.items()):
+            parts = []
+            for name in sorted(names):
+                with open(os.path.join(GGUF_SPLIT, name), "rb") as f:
+                    parts.append(f.read())
+            if n <= 3 and len(parts) == n and all(p.find(b"GGUF", 1) == -1 for p in parts):
+                s["split_" + prefix] = b"".join(parts)
+    return s
+
+
 def write(target, seeds):
     out = os.path.join(HERE, "corpus", target)
     shutil.rmtree(out, ignore_errors=True)
@@ -300,9 +556,21 @@ def write(target, seeds):
     print("%-28s %3d files, %6d bytes" % (target, len(seeds), total))
 
 
+TARGETS = {
+    "safetensors_open_fuzzer": open_seeds,
+    "safetensors_index_fuzzer": index_seeds,
+    "gguf_open_fuzzer": gguf_open_seeds,
+    "gguf_split_fuzzer": gguf_split_seeds,
+}
+
+
 def main():
-    write("safetensors_open_fuzzer", open_seeds())
-    write("safetensors_index_fuzzer", index_seeds())
+    import sys
+    names = sys.argv[1:] or list(TARGETS)
+    for name in names:
+        if name not in TARGETS:
+            sys.exit("unknown target %r; known: %s" % (name, " ".join(TARGETS)))
+        write(name, TARGETS[name]())
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ shift 2
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(safetensors_open_fuzzer safetensors_index_fuzzer)
+  targets=(safetensors_open_fuzzer safetensors_index_fuzzer gguf_open_fuzzer gguf_split_fuzzer)
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -45,7 +45,9 @@ for t in "${targets[@]}"; do
   cp -n "$src/regressions/$t/"* "$work/corpus/" 2>/dev/null || true
   rm -f "$work/artifacts/"*
   dict=()
-  [[ -f $src/$t.dict ]] && dict=(-dict="$src/$t.dict")
+  dict_file=$src/$t.dict
+  [[ $t == gguf_split_fuzzer ]] && dict_file=$src/gguf_open_fuzzer.dict  # same file format
+  [[ -f $dict_file ]] && dict=(-dict="$dict_file")
   log=$work/fuzz.log
   echo "fuzz: $t for ${duration}s (corpus $work/corpus, log $log)"
   set +e

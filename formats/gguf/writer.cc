@@ -98,6 +98,32 @@ class Encoder {
   bool big_endian_;
 };
 
+// An owned value the encoder can write faithfully: array elements of the
+// array's type, bools 0 or 1, scalar bits that fit the type.
+absl::Status CheckOwned(const GgufOwnedValue& v, std::string_view key, int depth = 0) {
+  if (static_cast<uint32_t>(v.type) >= kGgufTypeCount) {
+    return Error("gguf.write.value", StrCat("value type ", static_cast<uint32_t>(v.type), " is not a GGUF type")).Key(key);
+  }
+  if (v.type == GgufType::kArray) {
+    if (depth + 1 >= kGgufMaxArrayDepth) return Error("gguf.write.value", "arrays nested too deep").Key(key);
+    for (const GgufOwnedValue& e : v.elements) {
+      if (e.type != v.elem_type) {
+        return Error("gguf.write.value", StrCat("array of ", GgufTypeName(v.elem_type), " holds a ",
+                                                GgufTypeName(e.type)))
+            .Key(key);
+      }
+      CKPT_RETURN_IF_ERROR(CheckOwned(e, key, depth + 1));
+    }
+    return absl::OkStatus();
+  }
+  const uint32_t size = GgufTypeSize(v.type);
+  if ((v.type == GgufType::kBool && v.bits > 1) || (size != 0 && size < 8 && (v.bits >> (8 * size)) != 0)) {
+    return Error("gguf.write.value", StrCat("bits 0x", absl::Hex(v.bits), " do not fit a ", GgufTypeName(v.type)))
+        .Key(key);
+  }
+  return absl::OkStatus();
+}
+
 GgufType TypeOf(const GgufKvToWrite& kv) {
   if (const auto* owned = std::get_if<GgufOwnedValue>(&kv.value)) return owned->type;
   return std::get<1>(kv.value).second.type;
@@ -253,6 +279,7 @@ absl::StatusOr<std::string> GgufHeader(absl::Span<const GgufKvToWrite> kvs,
     e.String(kv.key);
     e.U32(static_cast<uint32_t>(TypeOf(kv)));
     if (const auto* owned = std::get_if<GgufOwnedValue>(&kv.value)) {
+      CKPT_RETURN_IF_ERROR(CheckOwned(*owned, kv.key));
       e.Body(*owned);
     } else {
       e.Body(*std::get<1>(kv.value).first, std::get<1>(kv.value).second);

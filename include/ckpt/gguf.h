@@ -106,7 +106,7 @@ struct GgufTensorInfo {
 
 struct GgufOptions {
   // Also reject the hazards ggml tolerates: keys that break the spec's naming
-  // rules or are not ASCII, NUL or non-ASCII in tensor names, bool bytes
+  // rules or are not ASCII, NUL or invalid UTF-8 in tensor names, bool bytes
   // other than 0/1, strings that are not UTF-8, alignment not a multiple of 8
   // or over 1 MiB, special-token ids outside the vocabulary, an unpadded
   // last tensor, bytes after the data section, GGUF v1, a big-endian file,

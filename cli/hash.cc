@@ -79,6 +79,8 @@ absl::StatusOr<Hashes> HashCheckpoint(const Checkpoint& c, bool per_tensor, bool
   for (const auto& f : c.gguf_files()) any_big_endian |= f->big_endian();
   std::jthread per_tensor_thread;  // joins on every return path
   if (per_tensor && !any_big_endian && total >= (uint64_t{64} << 20)) {
+    // Without this the two threads serialise on page faults of the mapping.
+    for (const TensorView& t : c.tensors()) PrefaultRange(t.data);
     out.tensors.resize(c.tensors().size());
     per_tensor_thread = std::jthread([&c, &out] {
       for (size_t i = 0; i < c.tensors().size(); ++i) {

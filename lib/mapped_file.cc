@@ -134,10 +134,14 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
 
 void MappedFile::Prefault(uint64_t offset, uint64_t nbytes) const {
   if (offset >= size_) return;
-  nbytes = std::min(nbytes, size_ - offset);
+  PrefaultRange(absl::MakeConstSpan(data_ + offset, std::min(nbytes, size_ - offset)));
+}
+
+void PrefaultRange(absl::Span<const uint8_t> bytes) {
+  if (bytes.empty()) return;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = reinterpret_cast<uintptr_t>(data_ + offset) & ~(page - 1);
-  const uintptr_t end = reinterpret_cast<uintptr_t>(data_ + offset + nbytes);
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
+  const uintptr_t end = reinterpret_cast<uintptr_t>(bytes.data() + bytes.size());
 #ifdef MADV_POPULATE_READ
   if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ) == 0) return;
 #endif

@@ -59,9 +59,18 @@ absl::StatusOr<GgufSplitSet> OpenGgufSplits(const std::string& path, GgufOptions
   for (uint32_t i = 0; i < count; ++i) {
     if (i > 0) {
       std::string p = GgufSplitPath(*prefix, i, static_cast<uint32_t>(count));
-      CKPT_ASSIGN_OR_RETURN(GgufFile f, GgufFile::Open(p, options));
+      absl::StatusOr<GgufFile> f = GgufFile::Open(p, options);
+      if (!f.ok()) {
+        // The set was recognised and is broken (exit 1), as for a missing
+        // Safetensors shard.
+        if (absl::IsNotFound(f.status())) {
+          return Error("gguf.split.missing", StrCat("split ", i + 1, " of ", count, " is missing"))
+              .File(p);
+        }
+        return WithCode(f.status(), absl::StatusCode::kInvalidArgument);
+      }
       set.paths.push_back(std::move(p));
-      set.files.push_back(std::make_shared<const GgufFile>(std::move(f)));
+      set.files.push_back(std::make_shared<const GgufFile>(*std::move(f)));
     }
     const GgufFile& f = *set.files[i];
     const std::optional<int64_t> f_no = f.GetInt("split.no");

@@ -134,7 +134,9 @@ absl::StatusOr<uint64_t> AlignmentOf(absl::Span<const GgufKvToWrite> kvs) {
   for (const GgufKvToWrite& kv : kvs) {
     if (kv.key != "general.alignment") continue;
     if (TypeOf(kv) != GgufType::kU32) {
-      return Error("gguf.write.alignment", "general.alignment must be u32").Key(kv.key);
+      return Error("gguf.write.alignment", "general.alignment must be u32")
+          .Key(kv.key)
+          .Code(absl::StatusCode::kFailedPrecondition);
     }
     uint64_t a;
     if (const auto* owned = std::get_if<GgufOwnedValue>(&kv.value)) {
@@ -144,7 +146,9 @@ absl::StatusOr<uint64_t> AlignmentOf(absl::Span<const GgufKvToWrite> kvs) {
       a = f->ReadUnsigned(v);
     }
     if (a == 0 || (a & (a - 1)) != 0) {
-      return Error("gguf.write.alignment", StrCat("general.alignment ", a, " is not a power of two")).Key(kv.key);
+      return Error("gguf.write.alignment", StrCat("general.alignment ", a, " is not a power of two"))
+          .Key(kv.key)
+          .Code(absl::StatusCode::kFailedPrecondition);
     }
     if (a > kGgufMaxWriteAlignment) {
       // Valid for ggml, but a 60-byte file could make us write gigabytes of
@@ -160,9 +164,11 @@ absl::StatusOr<uint64_t> AlignmentOf(absl::Span<const GgufKvToWrite> kvs) {
 
 absl::Status CheckTensor(const GgufTensorToWrite& t) {
   if (t.name.size() > kGgufMaxTensorName) {
+    // A valid input (e.g. a long Safetensors name) GGUF cannot hold: exit 2.
     return Error("gguf.write.name", StrCat("tensor name is ", t.name.size(), " bytes; ggml allows at most ",
                                            kGgufMaxTensorName))
-        .Tensor(t.name);
+        .Tensor(t.name)
+        .Code(absl::StatusCode::kFailedPrecondition);
   }
   if (t.ne.size() > kGgufMaxDims) {
     return Error("gguf.write.shape", StrCat(t.ne.size(), " dimensions; GGUF allows at most 4")).Tensor(t.name);

@@ -250,7 +250,7 @@ void CheckLayout(const GgufFile& f, Bytes in) {
       CHECK(v.shape[d] == t.ne[t.n_dims - 1 - d], "view shape is not ne reversed", t.name);
     }
     for (uint32_t d = t.n_dims; d < ckpt::kGgufMaxDims; ++d) CHECK(t.ne[d] == 1, "ne past n_dims is not 1", t.name);
-    const std::optional<uint64_t> n = ckpt::CheckedProduct(absl::MakeConstSpan(t.ne.data(), ckpt::kGgufMaxDims));
+    const std::optional<uint64_t> n = ckpt::ElementCount(absl::MakeConstSpan(t.ne.data(), ckpt::kGgufMaxDims));
     CHECK(n.has_value(), "accepted an element count that overflows", t.name);
     const std::optional<uint64_t> need = ckpt::DTypeByteSize(t.dtype, *n);
     CHECK(need && *need == t.nbytes, "tensor size is not what type and ne need", t.name);

@@ -905,6 +905,14 @@ std::vector<Case> HostileCases() {
   add("valid_ne_8_0_shares_offset",  // §6: 0.18.1 divides by zero here (SIGFPE); HEAD accepts
       GgufBuilder().Tensor("z", gt::kF32, {8, 0}).Tensor("a", gt::kF32, {8}).Build().bytes, "", any, "", "",
       "accept");
+  // A zero dim makes an empty tensor however large the others: ggml skips its
+  // overflow check and sizes it 0 (review finding: these were rejected).
+  add("valid_zero_dim_with_huge_bytes",
+      GgufBuilder().Tensor("z", gt::kF32, {uint64_t{1} << 62, 0}).Tensor("a", gt::kF32, {8}).Build().bytes, "", any,
+      "", "", "accept");
+  add("valid_zero_dim_with_huge_count",
+      GgufBuilder().Tensor("z", gt::kF32, {uint64_t{1} << 40, uint64_t{1} << 40, 0}).Build().bytes, "", any, "", "",
+      "accept");
   add("valid_scalar_tensor_n_dims_0", GgufBuilder().Tensor("s", gt::kF32, {}).Build().bytes, "", any, "", "",
       "accept");
   add("valid_name_63", GgufBuilder().Tensor(std::string(63, 'n'), gt::kF32, {1}).Build().bytes, "", any, "", "",

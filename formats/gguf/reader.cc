@@ -430,8 +430,11 @@ absl::Status GgufParser::CheckTensorInfo(GgufTensorInfo& t, uint64_t type_at) {
   const auto fail = [&](std::string_view rule, std::string detail) -> absl::Status {
     return Error(rule, std::move(detail)).At(type_at).Tensor(t.name);
   };
-  // Checked 64-bit product: ggml divides an already wrapped product.
-  const std::optional<uint64_t> elems = CheckedProduct(absl::MakeConstSpan(t.ne.data(), kGgufMaxDims));
+  // Checked 64-bit product: ggml divides an already wrapped product. A zero
+  // dimension makes an empty tensor, however large the others (ggml skips
+  // the check then, and its size is 0), so test for it first.
+  const std::optional<uint64_t> elems = ElementCount(absl::MakeConstSpan(t.ne.data(), kGgufMaxDims));
+  const bool empty = elems == uint64_t{0};
   if (!elems || *elems > INT64_MAX) {
     return fail("gguf.tensor.size_overflow",
                  StrCat("element count ", t.ne[0], "×", t.ne[1], "×", t.ne[2], "×", t.ne[3], " overflows int64"));
@@ -455,7 +458,7 @@ absl::Status GgufParser::CheckTensorInfo(GgufTensorInfo& t, uint64_t type_at) {
   // Blocks per row × block bytes, then the other dims: never ne[0] × bytes
   // first, which can wrap where the true size would not.
   const std::array<uint64_t, 4> factors = {t.ne[0] / info.block_elems, t.ne[1], t.ne[2], t.ne[3]};
-  std::optional<uint64_t> nbytes = CheckedMul(factors[0], info.block_bytes);
+  std::optional<uint64_t> nbytes = empty ? 0 : CheckedMul(factors[0], info.block_bytes);
   for (int d = 1; d < 4 && nbytes; ++d) nbytes = CheckedMul(*nbytes, factors[d]);
   if (!nbytes || !CheckedAlignUp(*nbytes, out_->alignment_)) {
     return fail("gguf.tensor.size_overflow", StrCat(info.name, " tensor of ", *elems,

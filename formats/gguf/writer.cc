@@ -184,7 +184,7 @@ absl::Status CheckTensor(const GgufTensorToWrite& t) {
         .Code(absl::StatusCode::kUnimplemented);
   }
   const std::optional<uint64_t> out = t.nbytes();
-  const std::optional<uint64_t> n = CheckedProduct(t.ne);
+  const std::optional<uint64_t> n = ElementCount(t.ne);
   const std::optional<uint64_t> in = n ? DTypeByteSize(t.source_dtype, *n) : std::nullopt;
   if (!out || !in || *n > INT64_MAX) {
     return Error("gguf.write.shape", "shape overflows or is not a whole number of blocks").Tensor(t.name);
@@ -263,7 +263,7 @@ GgufOwnedValue GgufOwnedValue::Array(GgufType elem_type, std::vector<GgufOwnedVa
 }
 
 std::optional<uint64_t> GgufTensorToWrite::nbytes() const {
-  const std::optional<uint64_t> n = CheckedProduct(ne);
+  const std::optional<uint64_t> n = ElementCount(ne);
   return n ? DTypeByteSize(dtype, *n) : std::nullopt;
 }
 

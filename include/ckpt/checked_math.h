@@ -33,6 +33,16 @@ inline std::optional<uint64_t> CheckedProduct(absl::Span<const uint64_t> dims) {
   return n;
 }
 
+// Elements of a tensor with these dims: 0 when any dim is 0, however large
+// the others (GGUF/ggml semantics), else the checked product. Safetensors
+// keeps CheckedProduct: its reference overflows on such shapes.
+inline std::optional<uint64_t> ElementCount(absl::Span<const uint64_t> dims) {
+  for (uint64_t d : dims) {
+    if (d == 0) return 0;
+  }
+  return CheckedProduct(dims);
+}
+
 // Rounds `n` up to a multiple of `align` (a power of two), or nullopt.
 inline std::optional<uint64_t> CheckedAlignUp(uint64_t n, uint64_t align) {
   std::optional<uint64_t> s = CheckedAdd(n, align - 1);

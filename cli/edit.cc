@@ -175,12 +175,14 @@ absl::Status Run(const EditArgs& a) {
   std::vector<std::string> new_keys;
   for (const std::string& s : a.set) {
     CKPT_ASSIGN_OR_RETURN(auto kv, ParseSet(s, f));
-    if (f.FindKv(kv.first) == nullptr && !set.contains(kv.first)) new_keys.push_back(kv.first);
+    if (set.contains(kv.first)) return Usage(StrCat("--set ", kv.first, " given twice"));
+    if (f.FindKv(kv.first) == nullptr) new_keys.push_back(kv.first);
     set.insert_or_assign(kv.first, std::move(kv.second));
   }
   absl::flat_hash_set<std::string> remove;
   for (const std::string& k : a.remove) {
-    if (f.FindKv(k) == nullptr && !set.contains(k)) return Usage(StrCat("--remove ", k, ": no such key"));
+    if (set.contains(k)) return Usage(StrCat("--remove ", k, " and --set ", k, " contradict each other"));
+    if (f.FindKv(k) == nullptr) return Usage(StrCat("--remove ", k, ": no such key"));
     remove.insert(k);
   }
   std::vector<GgufKvToWrite> kvs;
@@ -202,11 +204,12 @@ absl::Status Run(const EditArgs& a) {
   for (const std::string& r : a.rename) {
     CKPT_ASSIGN_OR_RETURN(auto p, ParseRename(r));
     if (!f.Find(p.first)) return Usage(StrCat("--rename-tensor ", r, ": no tensor named ", p.first));
-    rename.insert_or_assign(p.first, p.second);
+    if (!rename.emplace(p.first, p.second).second) return Usage(StrCat("--rename-tensor ", p.first, " given twice"));
   }
   absl::flat_hash_set<std::string> drop;
   for (const std::string& d : a.drop) {
     if (!f.Find(d)) return Usage(StrCat("--drop-tensor ", d, ": no such tensor"));
+    if (rename.contains(d)) return Usage(StrCat("--drop-tensor ", d, " and --rename-tensor ", d, " contradict each other"));
     drop.insert(d);
   }
   std::vector<GgufTensorToWrite> tensors;

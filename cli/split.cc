@@ -9,6 +9,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ckpt/gguf.h"
 #include "ckpt/safetensors_sharded.h"
@@ -23,7 +24,7 @@ namespace {
 struct SplitArgs {
   std::string in, prefix;
   std::string max_size;
-  uint64_t max_tensors = 0;
+  std::string max_tensors;  // text, so 0, -1 and overflow are refused rather than wrapped
   bool no_tensor_first_split = false;
   bool keep_dims = false;
   bool dry_run = false;
@@ -52,7 +53,7 @@ std::optional<uint64_t> ParseSplitSize(std::string text) {
 }
 
 absl::Status RunSplit(const SplitArgs& a) {
-  if (!a.max_size.empty() && a.max_tensors > 0) return Usage("give --max-size or --max-tensors, not both");
+  if (!a.max_size.empty() && !a.max_tensors.empty()) return Usage("give --max-size or --max-tensors, not both");
   GgufSplitOptions options;
   options.no_tensors_in_first = a.no_tensor_first_split;
   options.keep_dims = a.keep_dims;
@@ -60,8 +61,14 @@ absl::Status RunSplit(const SplitArgs& a) {
     const std::optional<uint64_t> n = ParseSplitSize(a.max_size);
     if (!n) return Usage(StrCat("cannot read --max-size ", a.max_size, " (examples: 2G, 500M, 4GiB)"));
     options.max_bytes = *n;
+  } else if (!a.max_tensors.empty()) {
+    uint64_t n = 0;
+    if (!absl::SimpleAtoi(a.max_tensors, &n) || n == 0) {
+      return Usage(StrCat("--max-tensors ", a.max_tensors, " is not a positive integer"));
+    }
+    options.max_tensors = n;
   } else {
-    options.max_tensors = a.max_tensors > 0 ? a.max_tensors : 128;  // llama-gguf-split's default
+    options.max_tensors = 128;  // llama-gguf-split's default
   }
   CKPT_ASSIGN_OR_RETURN(const GgufFile in, GgufFile::Open(a.in));
   if (in.GetInt("split.count").value_or(0) > 1) {
@@ -71,6 +78,9 @@ absl::Status RunSplit(const SplitArgs& a) {
   if (absl::EndsWith(prefix, ".gguf")) prefix.resize(prefix.size() - 5);
 
   const std::vector<size_t> plan = PlanGgufSplits(in, options);
+  if (plan.size() > UINT16_MAX) {
+    return Usage(StrCat("that makes ", plan.size(), " files; split.count is a u16 (at most 65535)"));
+  }
   if (a.dry_run) {
     size_t next = 0;
     for (size_t s = 0; s < plan.size(); ++s) {

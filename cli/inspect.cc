@@ -161,6 +161,10 @@ void PrintHuman(const Checkpoint& c, bool markdown) {
               gguf->alignment(), ")");
   }
   if (c.files().size() > 1) StrAppend(&format, " (", c.files().size(), gguf ? " splits)" : " shards)");
+  if (c.details().contains("container")) {
+    StrAppend(&format, " (", c.details()["container"].get<std::string>(),
+              c.details().value("byteorder", "little") == "big" ? ", big-endian" : "", ")");
+  }
   if (markdown) {
     std::printf("# %s\n\n", EscapeForDisplay(c.path()).c_str());
     std::printf("- format: %s\n- tensors: %zu\n- parameters: %llu\n- data: %s\n", format.c_str(),

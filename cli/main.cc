@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   ckpt::cli::RegisterEdit(app, &exit_code);
   ckpt::cli::RegisterHash(app, &exit_code);
   ckpt::cli::RegisterSplit(app, &exit_code);
+  ckpt::cli::RegisterScan(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -32,6 +32,7 @@ void RegisterValidate(CLI::App& app, int* exit_code) {
     OpenOptions options;
     options.strict = args->strict;
     options.reference_compatible = true;
+    options.verify_checksums = true;
     nlohmann::ordered_json results = nlohmann::ordered_json::array();
     int worst = kExitOk;
     for (const std::string& path : args->paths) {
@@ -61,7 +62,7 @@ void RegisterValidate(CLI::App& app, int* exit_code) {
       const std::string rule = ErrorRule(s);
       r["valid"] = false;
       const std::string format = rule.substr(0, rule.find('.'));
-      r["format"] = format == "safetensors" || format == "gguf" ? nlohmann::ordered_json(format) : nlohmann::ordered_json(nullptr);
+      r["format"] = format == "safetensors" || format == "gguf" || format == "pytorch" || format == "numpy" ? nlohmann::ordered_json(format) : nlohmann::ordered_json(nullptr);
       const std::string message = ErrorFile(s).empty() ? StrCat(path, ": ", s.message())
                                                        : std::string(s.message());
       r["errors"] = {message};

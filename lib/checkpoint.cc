@@ -10,6 +10,9 @@
 #include "absl/strings/str_format.h"
 #include "ckpt/gguf.h"
 #include "ckpt/mapped_file.h"
+#include "ckpt/numpy.h"
+#include "ckpt/pytorch.h"
+#include "ckpt/zip.h"
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
 #include "ckpt/status.h"
@@ -48,6 +51,17 @@ bool LooksLikeIndex(absl::Span<const uint8_t> b) {
   if (i >= b.size() || b[i] != '{') return false;
   const std::string_view all(reinterpret_cast<const char*>(b.data()), b.size());
   return all.find("\"weight_map\"") != std::string_view::npos;
+}
+
+// An .npz is a zip whose members are all .npy arrays (a torch checkpoint
+// has data.pkl and storages).
+bool IsNpz(absl::Span<const uint8_t> b) {
+  absl::StatusOr<ZipArchive> zip = ZipArchive::Open(b);
+  if (!zip.ok() || zip->entries().empty()) return false;
+  for (const ZipEntry& e : zip->entries()) {
+    if (!e.is_directory() && !absl::EndsWith(AbslView(e.name), ".npy")) return false;
+  }
+  return true;
 }
 
 absl::Status Unrecognized(const std::string& path, std::string what) {
@@ -122,6 +136,86 @@ absl::StatusOr<Checkpoint> Checkpoint::OpenGguf(const std::string& path, const O
   return c;
 }
 
+namespace {
+
+// A PyTorch or NumPy file plus the contiguous copies of the tensors that are
+// not plain views of it (strided, big-endian or compressed).
+template <typename File>
+struct GatheredFile {
+  explicit GatheredFile(File f) : file(std::move(f)) {}
+  File file;
+  std::vector<std::vector<uint8_t>> gathered;
+};
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> Checkpoint::OpenPyTorch(MappedFile mapped, const OpenOptions& options) {
+  Checkpoint c;
+  c.path_ = mapped.path();
+  c.format_ = "pytorch";
+  CKPT_ASSIGN_OR_RETURN(PyTorchFile f, PyTorchFile::Open(std::move(mapped)));
+  if (options.verify_checksums) CKPT_RETURN_IF_ERROR(f.VerifyData());
+  auto holder = std::make_shared<GatheredFile<PyTorchFile>>(std::move(f));
+  const PyTorchFile& pt = holder->file;
+  c.files_.push_back(c.path_);
+  for (size_t i = 0; i < pt.tensors().size(); ++i) {
+    const TorchTensor& t = pt.tensors()[i];
+    TensorView v;
+    v.name = t.name;
+    v.dtype = t.dtype;
+    v.shape = t.shape;
+    v.offset = pt.TensorOffset(i);
+    if (pt.IsZeroCopy(i)) {
+      std::vector<uint8_t> unused;
+      v.data = pt.TensorBytes(i, &unused);
+    } else {
+      std::vector<uint8_t>& buf = holder->gathered.emplace_back();
+      v.data = pt.TensorBytes(i, &buf);
+    }
+    c.tensors_.push_back(v);
+    c.tensor_file_.push_back(0);
+  }
+  c.metadata_ = pt.metadata();
+  c.warnings_ = pt.warnings();
+  c.details_["container"] = pt.container();
+  c.details_["byteorder"] = pt.big_endian() ? "big" : "little";
+  c.details_["storages"] = pt.storages().size();
+  c.details_["file_nbytes"] = pt.file().size();
+  c.owner_ = holder;
+  return c;
+}
+
+absl::StatusOr<Checkpoint> Checkpoint::OpenNumpy(MappedFile mapped) {
+  Checkpoint c;
+  c.path_ = mapped.path();
+  c.format_ = "numpy";
+  CKPT_ASSIGN_OR_RETURN(NumpyFile f, NumpyFile::Open(std::move(mapped)));
+  auto holder = std::make_shared<GatheredFile<NumpyFile>>(std::move(f));
+  const NumpyFile& np = holder->file;
+  c.files_.push_back(c.path_);
+  for (size_t i = 0; i < np.arrays().size(); ++i) {
+    const NpyArray& a = np.arrays()[i];
+    TensorView v;
+    v.name = a.name;
+    v.dtype = a.dtype;
+    v.shape = a.shape;
+    v.offset = a.offset;
+    if (np.IsZeroCopy(i)) {
+      std::vector<uint8_t> unused;
+      v.data = np.TensorBytes(i, &unused);
+    } else {
+      std::vector<uint8_t>& buf = holder->gathered.emplace_back();
+      v.data = np.TensorBytes(i, &buf);
+    }
+    c.tensors_.push_back(v);
+    c.tensor_file_.push_back(0);
+  }
+  c.warnings_ = np.warnings();
+  c.details_["container"] = np.container();
+  c.owner_ = holder;
+  return c;
+}
+
 absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenOptions& options) {
   Checkpoint c;
   c.path_ = path;
@@ -154,6 +248,10 @@ absl::StatusOr<Checkpoint> Checkpoint::Open(const std::string& path, const OpenO
   } else {
     CKPT_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
     if (StartsWith(file.bytes(), "GGUF")) return OpenGguf(path, options);
+    if (LooksLikeNpy(file.bytes()) || (LooksLikeZip(file.bytes()) && IsNpz(file.bytes()))) {
+      return OpenNumpy(std::move(file));
+    }
+    if (LooksLikePyTorch(file.bytes())) return OpenPyTorch(std::move(file), options);
     if (LooksLikeSafetensors(file.bytes())) {
       CKPT_ASSIGN_OR_RETURN(SafetensorsFile f, SafetensorsFile::Open(std::move(file), st_options));
       single = std::make_shared<SafetensorsFile>(std::move(f));

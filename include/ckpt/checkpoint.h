@@ -1,8 +1,9 @@
 // ckpt/checkpoint.h — any checkpoint, opened by content.
 //
 // Checkpoint::Open() looks at the bytes (never the extension) and opens the
-// file or directory with the right reader: a Safetensors file, or a
-// directory of Safetensors shards with its index. It gives the format-neutral
+// file or directory with the right reader: a Safetensors file, a directory
+// of Safetensors shards with its index, a GGUF file or split set, a PyTorch
+// checkpoint (zip, legacy; read without running pickle) or a NumPy .npy/.npz. It gives the format-neutral
 // view the CLI needs: tensors as views, metadata as JSON, warnings.
 //
 // Lifetime: the tensor views borrow from the Checkpoint.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ckpt/mapped_file.h"
 #include "ckpt/tensor.h"
 #include "nlohmann/json.hpp"
 
@@ -26,6 +28,9 @@ struct OpenOptions {
   // Refuse what ckpt can read but the format's reference reader refuses
   // (GGUF v1, big-endian GGUF, arrays of arrays); `validate` sets it.
   bool reference_compatible = false;
+  // Read every byte to check stored checksums (PyTorch zip CRC-32s, which
+  // torch itself never checks); `validate` sets it.
+  bool verify_checksums = false;
 };
 
 class GgufFile;
@@ -64,6 +69,8 @@ class Checkpoint {
 
  private:
   static absl::StatusOr<Checkpoint> OpenGguf(const std::string& path, const OpenOptions& options);
+  static absl::StatusOr<Checkpoint> OpenPyTorch(MappedFile file, const OpenOptions& options);
+  static absl::StatusOr<Checkpoint> OpenNumpy(MappedFile file);
 
   std::string path_;
   std::string format_;

@@ -1,0 +1,926 @@
+// The scanner: see include/ckpt/scan.h. Policy for globals lives in
+// lib/pickle_policy.cc, decoding in lib/pickle.cc; this file recognises
+// containers, walks them, and turns what it sees into findings.
+#include "ckpt/scan.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "ckpt/checked_math.h"
+#include "ckpt/gguf.h"
+#include "ckpt/mapped_file.h"
+#include "ckpt/numpy.h"
+#include "ckpt/pickle.h"
+#include "ckpt/safetensors.h"
+#include "ckpt/status.h"
+#include "ckpt/text.h"
+#include "ckpt/zip.h"
+#include "lib/pickle_policy.h"
+#include "lib/str_util.h"
+#include "nlohmann/json.hpp"
+
+namespace ckpt {
+namespace {
+
+bool Starts(absl::Span<const uint8_t> b, std::string_view p, size_t at = 0) {
+  return b.size() >= at + p.size() && std::memcmp(b.data() + at, p.data(), p.size()) == 0;
+}
+
+std::string_view AsText(absl::Span<const uint8_t> b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+constexpr uint8_t kLegacyTorchMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
+                                         0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+
+// Opcodes torch's weights-only unpickler accepts (spec §2).
+bool IsWeightsOnlyOpcode(uint8_t op) {
+  static constexpr std::string_view kOps =
+      "\x80.cRbQ(t\x85\x86\x87)]}\x8f" "ae" "su" "N\x88\x89JKM\x8aGXUqrhj";
+  return kOps.find(static_cast<char>(op)) != std::string_view::npos;
+}
+
+// The file-name suffixes of weights: an executable named like this is
+// disguised.
+bool HasWeightsExtension(std::string_view name) {
+  static constexpr std::string_view kExt[] = {".bin", ".pt", ".pth", ".ckpt", ".safetensors", ".gguf", ".pkl",
+                                              ".pickle", ".npy", ".npz", ".h5", ".keras", ".onnx", ".joblib",
+                                              ".model", ".msgpack", ".tflite", ".pb", ".mar", ".nemo"};
+  std::string lower = absl::AsciiStrToLower(AbslView(name));
+  for (std::string_view e : kExt) {
+    if (absl::EndsWith(lower, AbslView(e))) return true;
+  }
+  return false;
+}
+
+// Jinja constructs that reach Python internals (CVE-2024-34359 class).
+std::optional<std::string> TemplateHazard(std::string_view t) {
+  static constexpr std::string_view kPatterns[] = {
+      "__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__", "__import__",
+      "__init__", "__base__", "__bases__", "__getattribute__", "__dict__", "__code__",
+      "_TemplateReference__context", "os.system", "os.popen", "subprocess", "popen(", "import os",
+      "eval(", "exec(", "|attr(", "| attr(",
+  };
+  for (std::string_view p : kPatterns) {
+    if (t.find(p) != std::string_view::npos) return std::string(p);
+  }
+  return std::nullopt;
+}
+
+class Scanner {
+ public:
+  Scanner(const ScanOptions& options, ScanReport* report) : options_(options), r_(*report) {}
+
+  // Scans `b` whose location prefix is `where` (file or file!member).
+  void Blob(absl::Span<const uint8_t> b, const std::string& where, std::string_view name, int depth) {
+    if (depth > options_.max_depth) {
+      Incomplete("scan.archive.depth", StrCat("nesting deeper than ", options_.max_depth,
+                                              " levels is not scanned"), where);
+      return;
+    }
+    const bool top = depth == 0;
+    std::string format = Dispatch(b, where, name, depth);
+    if (top) r_.format = format;
+  }
+
+ private:
+  // ---- findings ---------------------------------------------------------
+  void Add(Severity sev, std::string_view rule, std::string message, std::string location) {
+    // Merge identical findings (a 50k-tensor pickle names one bad global
+    // 50k times): same rule and message.
+    std::string key = StrCat(rule, "\n", message);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      ++r_.findings[it->second].count;
+      return;
+    }
+    if (r_.findings.size() >= options_.max_findings) {
+      ++dropped_;
+      return;
+    }
+    index_[key] = r_.findings.size();
+    r_.findings.push_back({sev, std::string(rule), std::move(message), std::move(location), 1});
+  }
+  void Incomplete(std::string_view rule, std::string message, std::string location) {
+    r_.incomplete = true;
+    Add(Severity::kMedium, rule, std::move(message), std::move(location));
+  }
+  static std::string At(const std::string& where, uint64_t offset) { return StrCat(where, "@", offset); }
+
+  // ---- dispatch by content ---------------------------------------------
+  std::string Dispatch(absl::Span<const uint8_t> b, const std::string& where, std::string_view name, int depth) {
+    if (b.empty()) return "empty";
+    if (Starts(b, "GGUF")) {
+      Gguf(b, where);
+      return "gguf";
+    }
+    if (LooksLikeNpy(b)) {
+      Npy(b, where, depth);
+      return "numpy";
+    }
+    if (LooksLikeZip(b)) {
+      Zip(b, where, depth);
+      return "zip";
+    }
+    if (b.size() >= sizeof(kLegacyTorchMagic) &&
+        std::memcmp(b.data(), kLegacyTorchMagic, sizeof(kLegacyTorchMagic)) == 0) {
+      LegacyTorch(b, where, depth);
+      return "pytorch-legacy";
+    }
+    if (IsTar(b)) {
+      Tar(b, where, depth);
+      return "tar";
+    }
+    if (Starts(b, "\x1f\x8b")) {
+      Inflate(b, where, depth, "gzip");
+      return "gzip";
+    }
+    if (Starts(b, "\x28\xb5\x2f\xfd")) {
+      Zstd(b, where, depth);
+      return "zstd";
+    }
+    if (b.size() >= 2 && (b[0] & 0x0F) == 8 && (b[0] >> 4) <= 7 && ((b[0] << 8) | b[1]) % 31 == 0 &&
+        !(b[1] & 0x20)) {
+      // A zlib header (joblib's default); confirmed by inflating.
+      if (Inflate(b, where, depth, "zlib")) return "zlib";
+    }
+    if (Starts(b, "7z\xbc\xaf\x27\x1c")) {
+      Unscannable(where, "a 7z archive");
+      return "7z";
+    }
+    if (Starts(b, "Rar!\x1a\x07")) {
+      Unscannable(where, "a RAR archive");
+      return "rar";
+    }
+    if (Starts(b, "BZh") && b.size() > 4 && b[3] >= '1' && b[3] <= '9') {
+      Unscannable(where, "a bzip2 stream");
+      return "bzip2";
+    }
+    if (Starts(b, "\xfd" "7zXZ\x00")) {
+      Unscannable(where, "an xz stream");
+      return "xz";
+    }
+    if (Starts(b, "\x04\x22\x4d\x18")) {
+      Unscannable(where, "an lz4 frame");
+      return "lz4";
+    }
+    if (LooksLikePickle(b)) {
+      PickleStream(b, where, depth, /*torch=*/false);
+      return "pickle";
+    }
+    if (Starts(b, "\x89HDF\r\n\x1a\n")) {
+      Hdf5(b, where);
+      return "hdf5";
+    }
+    if (Executable(b, where, name)) return "executable";
+    if (LooksLikeSafetensorsHeader(b)) {
+      Safetensors(b, where);
+      return "safetensors";
+    }
+    if (LooksLikeJson(b)) {
+      Json(b, where);
+      return "json";
+    }
+    return "other";
+  }
+
+  static bool IsTar(absl::Span<const uint8_t> b) { return b.size() >= 512 && Starts(b, "ustar", 257); }
+
+  static bool LooksLikeSafetensorsHeader(absl::Span<const uint8_t> b) {
+    if (b.size() < 9) return false;
+    uint64_t n;
+    std::memcpy(&n, b.data(), 8);
+    const uint64_t limit = 8 + std::min<uint64_t>(n, b.size() - 8);
+    for (size_t i = 8; i < limit; ++i) {
+      if (b[i] == '{') return true;
+      if (b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t') return false;
+    }
+    return false;
+  }
+  static bool LooksLikeJson(absl::Span<const uint8_t> b) {
+    size_t i = 0;
+    while (i < b.size() && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) ++i;
+    return i < b.size() && b[i] == '{';
+  }
+
+  void Unscannable(const std::string& where, std::string_view what) {
+    Incomplete("scan.archive.unscannable",
+               StrCat(what, ": ckpt cannot look inside it, so it cannot be called safe"), where);
+  }
+
+  // ---- GGUF / Safetensors ----------------------------------------------
+  void Gguf(absl::Span<const uint8_t> b, const std::string& where) {
+    absl::StatusOr<GgufFile> f = GgufFile::Parse(b);
+    if (!f.ok()) {
+      Add(Severity::kHigh, "scan.header.invalid",
+          StrCat("GGUF file fails validation: ", ErrorDetail(f.status()), " [", ErrorRule(f.status()), "]"),
+          ErrorOffset(f.status()) ? At(where, *ErrorOffset(f.status())) : where);
+      return;
+    }
+    for (const GgufKv& kv : f->kvs()) {
+      if (!absl::StartsWith(AbslView(kv.key), "tokenizer.chat_template")) continue;
+      if (kv.value.type != GgufType::kString) continue;
+      std::string_view t = f->ReadString(kv.value);
+      if (auto hazard = TemplateHazard(t)) {
+        Add(Severity::kHigh, "scan.template.code",
+            StrCat("chat template '", EscapeForDisplay(kv.key), "' contains '", *hazard,
+                   "', which reaches Python internals when rendered by a sandbox-less Jinja"),
+            At(where, kv.key_offset));
+      }
+    }
+  }
+
+  void Safetensors(absl::Span<const uint8_t> b, const std::string& where) {
+    absl::StatusOr<SafetensorsFile> f = SafetensorsFile::Parse(b);
+    if (!f.ok()) {
+      Add(Severity::kHigh, "scan.header.invalid",
+          StrCat("Safetensors file fails validation: ", ErrorDetail(f.status()), " [", ErrorRule(f.status()), "]"),
+          ErrorOffset(f.status()) ? At(where, *ErrorOffset(f.status())) : where);
+    }
+  }
+
+  // ---- JSON (tokenizer_config.json, Keras config.json) ---------------------
+  void Json(absl::Span<const uint8_t> b, const std::string& where) {
+    if (b.size() > (64u << 20)) return;
+    nlohmann::json j = nlohmann::json::parse(b.begin(), b.end(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return;
+    // Iterative walk (depth bounded by the JSON parser's own recursion).
+    std::vector<const nlohmann::json*> todo = {&j};
+    size_t visited = 0;
+    while (!todo.empty() && ++visited < 1000000) {
+      const nlohmann::json* v = todo.back();
+      todo.pop_back();
+      if (v->is_object()) {
+        for (auto it = v->begin(); it != v->end(); ++it) {
+          if (it.key() == "chat_template") CheckTemplateValue(it.value(), where);
+          if (it.key() == "class_name" && it.value().is_string() && it.value() == "Lambda") {
+            Add(Severity::kHigh, "scan.keras.lambda",
+                "a Keras Lambda layer: its Python code runs when the model is loaded (CVE-2024-3660)", where);
+          }
+          todo.push_back(&it.value());
+        }
+      } else if (v->is_array()) {
+        for (const auto& e : *v) todo.push_back(&e);
+      }
+    }
+  }
+  void CheckTemplateValue(const nlohmann::json& v, const std::string& where) {
+    std::vector<std::string> templates;
+    if (v.is_string()) templates.push_back(v.get<std::string>());
+    if (v.is_array()) {
+      for (const auto& e : v) {
+        if (e.is_object() && e.contains("template") && e["template"].is_string()) {
+          templates.push_back(e["template"].get<std::string>());
+        }
+      }
+    }
+    for (const std::string& t : templates) {
+      if (auto hazard = TemplateHazard(t)) {
+        Add(Severity::kHigh, "scan.template.code",
+            StrCat("chat_template contains '", *hazard, "', which reaches Python internals when rendered"), where);
+      }
+    }
+  }
+
+  void Hdf5(absl::Span<const uint8_t> b, const std::string& where) {
+    // Keras .h5 keeps the model config as a JSON attribute; a Lambda layer in
+    // it carries marshalled Python code.
+    std::string_view s = AsText(b);
+    if (s.find("\"class_name\": \"Lambda\"") != std::string_view::npos ||
+        s.find("\"class_name\":\"Lambda\"") != std::string_view::npos) {
+      Add(Severity::kHigh, "scan.keras.lambda",
+          "a Keras Lambda layer in the HDF5 model config: its Python code runs when the model is loaded "
+          "(CVE-2024-3660)", where);
+    }
+  }
+
+  bool Executable(absl::Span<const uint8_t> b, const std::string& where, std::string_view name) {
+    std::string_view what;
+    if (Starts(b, "\x7f" "ELF")) what = "an ELF executable";
+    else if (Starts(b, "MZ") && b.size() >= 64) what = "a Windows (PE/DOS) executable";
+    else if (Starts(b, "\xcf\xfa\xed\xfe") || Starts(b, "\xce\xfa\xed\xfe") || Starts(b, "\xfe\xed\xfa\xce") ||
+             Starts(b, "\xfe\xed\xfa\xcf")) what = "a Mach-O executable";
+    else if (Starts(b, "#!")) what = "a script (#!)";
+    if (what.empty()) return false;
+    const bool disguised = HasWeightsExtension(name);
+    Add(disguised ? Severity::kCritical : Severity::kMedium, "scan.executable",
+        disguised ? StrCat(what, " named like a weights file") : StrCat(what, " among model files"), where);
+    return true;
+  }
+
+  // ---- NumPy -------------------------------------------------------------
+  void Npy(absl::Span<const uint8_t> b, const std::string& where, int depth) {
+    absl::StatusOr<NpyHeader> h = ParseNpyHeader(b);
+    if (!h.ok()) {
+      Incomplete("scan.archive.malformed", StrCat(".npy header does not parse: ", ErrorDetail(h.status())), where);
+      return;
+    }
+    if (h->descr.size() >= 2 && h->descr[1] == 'O') {
+      Add(Severity::kLow, "scan.npy.object",
+          "an object array: numpy.load(allow_pickle=True) unpickles its body", where);
+      PickleStream(b.subspan(h->data_offset), where, depth + 1, false, h->data_offset);
+    }
+  }
+
+  // ---- zip -----------------------------------------------------------------
+  void Zip(absl::Span<const uint8_t> b, const std::string& where, int depth) {
+    absl::StatusOr<ZipArchive> zip = ZipArchive::Open(b);
+    if (!zip.ok()) {
+      Incomplete("scan.archive.malformed", StrCat("zip archive does not parse: ", ErrorDetail(zip.status()), " [",
+                                                  ErrorRule(zip.status()), "]"),
+                 ErrorOffset(zip.status()) ? At(where, *ErrorOffset(zip.status())) : where);
+      return;
+    }
+    for (const ZipIssue& i : zip->issues()) {
+      Add(Severity::kHigh, StrCat("scan.", i.rule),
+          StrCat(i.message, ": zip readers disagree about this archive (torch, Python's zipfile and scanners "
+                            "can each see different content)"),
+          At(where, i.offset));
+    }
+    // torch's view: root folder from the first entry; data.pkl there.
+    std::string root;
+    if (!zip->entries().empty()) {
+      std::string_view first = zip->entries()[0].name;
+      size_t slash = first.find('/');
+      if (slash != std::string_view::npos) root = std::string(first.substr(0, slash + 1));
+    }
+    bool torchscript = false;
+    for (size_t i = 0; i < zip->entries().size(); ++i) {
+      const ZipEntry& e = zip->entries()[i];
+      if (e.is_directory()) continue;
+      std::string_view rel = e.name;
+      if (!root.empty() && absl::StartsWith(AbslView(rel), root)) rel.remove_prefix(root.size());
+      if (!torchscript && (rel == "constants.pkl" || absl::StartsWith(AbslView(rel), "code/"))) {
+        torchscript = true;
+        Add(Severity::kHigh, "scan.torchscript",
+            "a TorchScript archive: torch.jit.load runs the code it contains", StrCat(where, "!", e.name));
+      }
+      const bool torch_pickle = rel == "data.pkl" && !root.empty();
+      Member(*zip, static_cast<int>(i), where, depth, torch_pickle);
+    }
+  }
+
+  // One zip member: sniff its first bytes (tensor storages are never read
+  // further) and scan what is recognised.
+  void Member(ZipArchive& zip, int i, const std::string& where, int depth, bool torch_pickle) {
+    const ZipEntry& e = zip.entries()[i];
+    const std::string loc = StrCat(where, "!", EscapeForDisplay(e.name));
+    if (e.flags & 0x41) {
+      Incomplete("scan.archive.unscannable", "an encrypted member cannot be inspected", loc);
+      return;
+    }
+    if (e.method != 0 && e.method != 8) {
+      Incomplete("scan.archive.unscannable", StrCat("member compressed with method ", e.method,
+                                                    " cannot be inspected"), loc);
+      return;
+    }
+    std::vector<uint8_t> storage;
+    absl::Span<const uint8_t> content;
+    if (e.is_stored()) {
+      content = zip.Payload(i);
+    } else {
+      // Deflated: inflate the head first; the whole member only if it is
+      // something to scan.
+      std::vector<uint8_t> head = InflateHead(zip.Payload(i), 4096);
+      if (!Interesting(head) && !torch_pickle) return;
+      absl::StatusOr<absl::Span<const uint8_t>> c = zip.Read(i, &storage);
+      if (!c.ok()) {
+        Incomplete("scan.archive.malformed", StrCat("member does not inflate: ", ErrorDetail(c.status())), loc);
+        return;
+      }
+      content = *c;
+    }
+    if (!torch_pickle && !Interesting(content.subspan(0, std::min<size_t>(content.size(), 4096)))) return;
+    if (LooksLikePickle(content) || torch_pickle) {
+      // A pickle: checking its CRC is cheap and catches a differential
+      // (torch ignores CRCs, zipfile refuses them).
+      absl::Status crc = zip.VerifyCrc(i);
+      if (!crc.ok()) {
+        Add(Severity::kHigh, "scan.zip.crc",
+            StrCat("CRC-32 of the member does not match: torch loads it, Python's zipfile refuses it "
+                   "(CVE-2025-10156)"), loc);
+      }
+      PickleStream(content, loc, depth + 1, torch_pickle);
+      return;
+    }
+    Blob(content, loc, e.name, depth + 1);
+  }
+
+  // What is worth a closer look: pickles, archives, compressed streams,
+  // executables, .npy, GGUF/JSON (templates).
+  static bool Interesting(absl::Span<const uint8_t> head) {
+    if (head.empty()) return false;
+    if (LooksLikePickle(head) || LooksLikeZip(head) || LooksLikeNpy(head) || IsTar(head)) return true;
+    static constexpr std::string_view kMagics[] = {
+        "GGUF", "\x1f\x8b", "\x28\xb5\x2f\xfd", "7z\xbc\xaf\x27\x1c", "Rar!\x1a\x07", "BZh", "\xfd" "7zXZ",
+        "\x04\x22\x4d\x18", "\x7f" "ELF", "MZ", "#!", "\xcf\xfa\xed\xfe", "\xce\xfa\xed\xfe", "\x89HDF",
+    };
+    for (std::string_view m : kMagics) {
+      if (Starts(head, m)) return true;
+    }
+    if (head.size() >= 2 && (head[0] & 0x0F) == 8 && (head[0] >> 4) <= 7 && ((head[0] << 8) | head[1]) % 31 == 0 &&
+        !(head[1] & 0x20)) {
+      return true;
+    }
+    return LooksLikeJson(head);
+  }
+
+  static std::vector<uint8_t> InflateHead(absl::Span<const uint8_t> in, size_t n) {
+    std::vector<uint8_t> out(n);
+    z_stream z{};
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return {};
+    z.next_in = const_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1u << 30));
+    z.next_out = out.data();
+    z.avail_out = static_cast<uInt>(n);
+    inflate(&z, Z_SYNC_FLUSH);
+    out.resize(n - z.avail_out);
+    inflateEnd(&z);
+    return out;
+  }
+
+  // ---- compressed streams ------------------------------------------------------
+  // gzip or zlib (auto-detected by zlib); returns false when it is no valid
+  // stream at all (then the bytes are something else).
+  bool Inflate(absl::Span<const uint8_t> b, const std::string& where, int depth, std::string_view kind) {
+    std::vector<uint8_t> out;
+    z_stream z{};
+    if (inflateInit2(&z, 15 + 32) != Z_OK) return false;
+    size_t in_pos = 0;
+    int rc = Z_OK;
+    bool capped = false;
+    while (rc == Z_OK) {
+      if (out.size() >= options_.max_inflate) {
+        capped = true;
+        break;
+      }
+      const size_t chunk = std::min<uint64_t>(1 << 20, options_.max_inflate - out.size());
+      const size_t old = out.size();
+      out.resize(old + chunk);
+      if (z.avail_in == 0) {
+        const size_t take = std::min<size_t>(b.size() - in_pos, 1u << 30);
+        z.next_in = const_cast<Bytef*>(b.data() + in_pos);
+        z.avail_in = static_cast<uInt>(take);
+        in_pos += take;
+      }
+      z.next_out = out.data() + old;
+      z.avail_out = static_cast<uInt>(chunk);
+      rc = inflate(&z, Z_NO_FLUSH);
+      out.resize(old + chunk - z.avail_out);
+      if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_pos >= b.size()) break;
+      if (rc == Z_BUF_ERROR) rc = Z_OK;
+    }
+    inflateEnd(&z);
+    if (kind == "zlib" && rc != Z_STREAM_END && out.empty()) return false;
+    const std::string loc = StrCat(where, "!<", kind, ">");
+    if (capped) {
+      Incomplete("scan.archive.unscannable", StrCat(kind, " stream inflates to more than ", options_.max_inflate,
+                                                    " bytes; the rest was not scanned"), loc);
+    } else if (rc != Z_STREAM_END) {
+      Incomplete("scan.archive.malformed", StrCat(kind, " stream is corrupt or truncated; scanned the ",
+                                                  out.size(), " bytes it yields"), loc);
+    }
+    Blob(out, loc, "", depth + 1);
+    return true;
+  }
+
+  void Zstd(absl::Span<const uint8_t> b, const std::string& where, int depth) {
+    std::vector<uint8_t> out;
+    ZSTD_DStream* d = ZSTD_createDStream();
+    ZSTD_initDStream(d);
+    ZSTD_inBuffer in{b.data(), b.size(), 0};
+    size_t rc = 1;
+    bool capped = false, error = false;
+    while (in.pos < in.size || rc != 0) {
+      if (out.size() >= options_.max_inflate) {
+        capped = true;
+        break;
+      }
+      const size_t chunk = std::min<uint64_t>(1 << 20, options_.max_inflate - out.size());
+      const size_t old = out.size();
+      out.resize(old + chunk);
+      ZSTD_outBuffer o{out.data() + old, chunk, 0};
+      const size_t before_in = in.pos;
+      rc = ZSTD_decompressStream(d, &o, &in);
+      out.resize(old + o.pos);
+      if (ZSTD_isError(rc)) {
+        error = true;
+        break;
+      }
+      if (o.pos == 0 && in.pos == before_in) {
+        error = rc != 0;
+        break;
+      }
+    }
+    ZSTD_freeDStream(d);
+    const std::string loc = StrCat(where, "!<zstd>");
+    if (capped) {
+      Incomplete("scan.archive.unscannable", StrCat("zstd stream decompresses to more than ", options_.max_inflate,
+                                                    " bytes; the rest was not scanned"), loc);
+    } else if (error) {
+      Incomplete("scan.archive.malformed", "zstd stream is corrupt or truncated", loc);
+    }
+    Blob(out, loc, "", depth + 1);
+  }
+
+  // ---- tar ---------------------------------------------------------------------
+  static std::optional<uint64_t> Octal(absl::Span<const uint8_t> f) {
+    if (!f.empty() && (f[0] & 0x80)) {  // base-256
+      uint64_t v = 0;
+      for (size_t i = 1; i < f.size(); ++i) {
+        if (v >> 56) return std::nullopt;
+        v = (v << 8) | f[i];
+      }
+      return v;
+    }
+    uint64_t v = 0;
+    size_t i = 0;
+    while (i < f.size() && (f[i] == ' ' || f[i] == 0)) ++i;
+    bool any = false;
+    for (; i < f.size() && f[i] >= '0' && f[i] <= '7'; ++i) {
+      if (v >> 60) return std::nullopt;
+      v = v * 8 + (f[i] - '0');
+      any = true;
+    }
+    for (; i < f.size(); ++i) {
+      if (f[i] != ' ' && f[i] != 0) return std::nullopt;
+    }
+    if (!any) return 0;
+    return v;
+  }
+
+  void Tar(absl::Span<const uint8_t> b, const std::string& where, int depth) {
+    uint64_t pos = 0;
+    std::string long_name;
+    absl::flat_hash_map<std::string, absl::Span<const uint8_t>> members;  // torch's legacy tar
+    while (pos + 512 <= b.size()) {
+      absl::Span<const uint8_t> h = b.subspan(pos, 512);
+      if (std::all_of(h.begin(), h.end(), [](uint8_t c) { return c == 0; })) break;
+      uint64_t sum = 0;
+      for (size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : h[i];
+      std::optional<uint64_t> recorded = Octal(h.subspan(148, 8));
+      std::optional<uint64_t> size = Octal(h.subspan(124, 12));
+      if (!recorded || *recorded != sum || !size) {
+        Incomplete("scan.archive.malformed", "tar header checksum or size field is invalid", At(where, pos));
+        return;
+      }
+      const uint64_t data = pos + 512;
+      if (*size > b.size() - data) {
+        Incomplete("scan.archive.malformed", "tar member runs past the end of the archive", At(where, pos));
+        return;
+      }
+      std::string name(reinterpret_cast<const char*>(h.data()), strnlen(reinterpret_cast<const char*>(h.data()), 100));
+      if (Starts(h, "ustar", 257) && h[345]) {
+        std::string prefix(reinterpret_cast<const char*>(h.data() + 345),
+                           strnlen(reinterpret_cast<const char*>(h.data() + 345), 155));
+        name = StrCat(prefix, "/", name);
+      }
+      if (!long_name.empty()) {
+        name = long_name;
+        long_name.clear();
+      }
+      const char type = static_cast<char>(h[156]);
+      absl::Span<const uint8_t> body = b.subspan(data, *size);
+      if (type == 'L') {
+        long_name = std::string(AsText(body).substr(0, strnlen(AsText(body).data(), body.size())));
+      } else if (type == 'x') {
+        // PAX: "len path=NAME\n" records.
+        std::string_view s = AsText(body);
+        size_t p = s.find(" path=");
+        if (p != std::string_view::npos) {
+          size_t end = s.find('\n', p);
+          long_name = std::string(s.substr(p + 6, end == std::string_view::npos ? std::string_view::npos : end - p - 6));
+        }
+      } else if (type == '0' || type == 0 || type == '7') {
+        members[name] = body;
+        const std::string loc = StrCat(where, "!", EscapeForDisplay(name));
+        if (name != "storages" && name != "tensors") Blob(body, loc, name, depth + 1);
+      }
+      const uint64_t padded = (*size + 511) / 512 * 512;
+      pos = data + std::min<uint64_t>(padded, b.size() - data);
+    }
+    if (members.contains("storages") && members.contains("tensors") && members.contains("pickle")) {
+      LegacyTarSections(members["storages"], StrCat(where, "!storages"), depth, /*storages=*/true);
+      LegacyTarSections(members["tensors"], StrCat(where, "!tensors"), depth, /*storages=*/false);
+    } else {
+      for (const char* n : {"storages", "tensors"}) {
+        auto it = members.find(n);
+        if (it != members.end()) Blob(it->second, StrCat(where, "!", n), n, depth + 1);
+      }
+    }
+  }
+
+  // torch 0.1.x tar members: `storages` = pickle(count), then per storage
+  // pickle((key, location, storage_type)) + int64 numel + data, then
+  // pickle(views); `tensors` = pickle(count), then per tensor
+  // pickle((key, storage_id, type)) + int32 ndim + 4 pad + 2·ndim int64 + int64.
+  void LegacyTarSections(absl::Span<const uint8_t> b, const std::string& where, int depth, bool storages) {
+    uint64_t pos = 0;
+    const auto next = [&](PickleProgram* out) -> bool {
+      *out = DecodeOne(b.subspan(pos), pos);
+      Judge(*out, where, depth, /*torch=*/false);
+      if (!out->complete()) return false;
+      pos = out->end;
+      return true;
+    };
+    PickleProgram count_p;
+    if (!next(&count_p)) return;
+    const PickleNode& c = count_p.node(count_p.root);
+    if (c.kind != PickleKind::kInt || c.int_value < 0) {
+      Incomplete("scan.archive.malformed", "legacy tar section does not start with a count", At(where, 0));
+      return;
+    }
+    for (int64_t i = 0; i < c.int_value; ++i) {
+      PickleProgram p;
+      if (!next(&p)) return;
+      uint64_t skip = 0;
+      if (storages) {
+        // elsize from the storage type global in (key, location, type).
+        const PickleNode& t = p.node(p.root);
+        uint32_t elsize = 0;
+        if (t.kind == PickleKind::kTuple && t.items.size() == 3 && p.node(t.items[2]).kind == PickleKind::kGlobal) {
+          std::string_view cls = p.node(t.items[2]).name;
+          if (auto st = TorchStorageByClass(cls)) elsize = st->elsize;
+        }
+        if (elsize == 0 || b.size() - pos < 8) {
+          Incomplete("scan.archive.malformed", "legacy tar storage record is not (key, location, storage type)",
+                     At(where, pos));
+          return;
+        }
+        uint64_t numel = 0;
+        std::memcpy(&numel, b.data() + pos, 8);
+        std::optional<uint64_t> nb = CheckedMul(numel, elsize);
+        if (!nb || *nb > b.size() - pos - 8) {
+          Incomplete("scan.archive.malformed", "legacy tar storage runs past its member", At(where, pos));
+          return;
+        }
+        skip = 8 + *nb;
+      } else {
+        if (b.size() - pos < 8) {
+          Incomplete("scan.archive.malformed", "legacy tar tensor record is cut off", At(where, pos));
+          return;
+        }
+        int32_t ndim;
+        std::memcpy(&ndim, b.data() + pos, 4);
+        if (ndim < 0 || ndim > 64 || b.size() - pos < 8 + 16ull * ndim + 8) {
+          Incomplete("scan.archive.malformed", "legacy tar tensor record is invalid", At(where, pos));
+          return;
+        }
+        skip = 8 + 16ull * ndim + 8;
+      }
+      pos += skip;
+    }
+    if (storages) {
+      PickleProgram views;
+      next(&views);
+    }
+  }
+
+  // ---- legacy stacked torch ------------------------------------------------
+  void LegacyTorch(absl::Span<const uint8_t> b, const std::string& where, int depth) {
+    // magic, protocol, sys_info, object, storage keys: all five run.
+    uint64_t pos = 0;
+    for (int i = 0; i < 5; ++i) {
+      PickleProgram p = DecodeOne(b.subspan(pos), pos);
+      Judge(p, where, depth, /*torch=*/i == 3);
+      if (!p.complete()) return;
+      pos = p.end;
+    }
+    // Raw storages follow (never read).
+  }
+
+  // ---- pickles ---------------------------------------------------------------
+  PickleProgram DecodeOne(absl::Span<const uint8_t> b, uint64_t base) {
+    PickleLimits limits;
+    limits.max_opcodes = options_.max_pickle_opcodes;
+    limits.record_items = false;
+    return DecodePickle(b, base, limits);
+  }
+
+  // A pickle stream: the first pickle (what pickle.load runs), then whatever
+  // follows: more pickles (a loader calling load() again runs them; scanners
+  // that stop at the first miss them) or trailing data.
+  void PickleStream(absl::Span<const uint8_t> b, const std::string& where, int depth, bool torch,
+                    uint64_t base = 0) {
+    uint64_t pos = 0;
+    int n = 0;
+    while (pos < b.size()) {
+      PickleProgram p = DecodeOne(b.subspan(pos), base + pos);
+      Judge(p, where, depth, torch && n == 0);
+      ++n;
+      if (!p.complete()) return;
+      pos = p.end - base;
+      if (pos >= b.size()) break;
+      absl::Span<const uint8_t> rest = b.subspan(pos);
+      if (LooksLikePickle(rest)) {
+        Add(Severity::kMedium, "scan.pickle.multiple",
+            "another pickle follows STOP: loaders that call load() repeatedly run it (scanned too)",
+            At(where, base + pos));
+        continue;
+      }
+      Add(Severity::kMedium, "scan.pickle.data_after_stop",
+          StrCat(rest.size(), " bytes follow the pickle's STOP; the loader ignores them"), At(where, base + pos));
+      // Anything recognisable hidden there is scanned too.
+      if (Interesting(rest.subspan(0, std::min<size_t>(rest.size(), 4096)))) Blob(rest, where, "", depth + 1);
+      break;
+    }
+  }
+
+  std::string Describe(const PickleProgram& p, uint32_t node) const {
+    if (node == kNoNode) return "a value";
+    const PickleNode& n = p.node(node);
+    if (n.kind == PickleKind::kGlobal) return CanonicalGlobal(n.text, n.name);
+    if (n.kind == PickleKind::kExt) return StrCat("extension code ", n.int_value);
+    if (n.kind == PickleKind::kObject && !n.items.empty()) return StrCat("the result of calling ", Describe(p, n.items[0]));
+    return StrCat("a ", PickleKindName(n.kind));
+  }
+
+  // Classification of the callable of a call (allowed or not).
+  bool CallableAllowed(const PickleProgram& p, uint32_t node, int depth = 0) const {
+    if (node == kNoNode || depth > 4) return false;
+    const PickleNode& n = p.node(node);
+    if (n.kind == PickleKind::kGlobal) return ClassifyGlobal(n.text, n.name).cls == GlobalClass::kAllowed;
+    // BUILD / SETITEMS on the result of an allowed call (OrderedDict(),
+    // _rebuild_tensor_v2(...)) is what torch.save writes.
+    if (n.kind == PickleKind::kObject && !n.items.empty()) return CallableAllowed(p, n.items[0], depth + 1);
+    return false;
+  }
+
+  void Judge(const PickleProgram& p, const std::string& where, int depth, bool torch) {
+    for (const PickleImport& imp : p.imports) {
+      if (imp.opcode == 0x82 || imp.opcode == 0x83 || imp.opcode == 0x84) {
+        Add(Severity::kHigh, "scan.pickle.ext_code",
+            StrCat(PickleOpcodeName(imp.opcode), " imports extension code ", p.node(imp.node).int_value,
+                   " from the copyreg registry: what it names depends on the loading process"),
+            At(where, imp.offset));
+        continue;
+      }
+      GlobalVerdict v = ClassifyGlobal(imp.module, imp.name);
+      const std::string shown = StrCat("'", EscapeForDisplay(v.canonical), "'");
+      if (v.cls == GlobalClass::kDangerous) {
+        Add(Severity::kCritical, "scan.pickle.dangerous_import",
+            StrCat(PickleOpcodeName(imp.opcode), " imports ", shown, ": ", v.reason), At(where, imp.offset));
+      } else if (v.cls == GlobalClass::kUnknown) {
+        Add(Severity::kHigh, "scan.pickle.unknown_import",
+            StrCat(PickleOpcodeName(imp.opcode), " imports ", shown,
+                   ", which is not on the weights-only allowlist (loading imports it)"),
+            At(where, imp.offset));
+      }
+    }
+    for (const PickleCall& call : p.calls) {
+      const uint8_t op = call.opcode;
+      if (op == 'P' || op == 'Q') continue;  // persistent_load: the loader's own function
+      if (CallableAllowed(p, call.callable)) continue;
+      std::string what = Describe(p, call.callable);
+      std::string verb = op == 'b' ? "BUILD sets state on" : (op == 'a' || op == 'e' || op == 's' || op == 'u' || op == 0x90)
+                                                                  ? StrCat(PickleOpcodeName(op), " calls a method of")
+                                                                  : StrCat(PickleOpcodeName(op), " calls");
+      Add(Severity::kHigh, "scan.pickle.unknown_call", StrCat(verb, " ", what), At(where, call.offset));
+    }
+    for (const PickleAnomaly& a : p.anomalies) {
+      Add(a.rule == "pickle.frame_mismatch" ? Severity::kMedium : Severity::kLow, StrCat("scan.", a.rule),
+          StrCat(a.message, a.rule == "pickle.frame_mismatch"
+                                ? ": Python's pickle and the C unpickler split this stream differently"
+                                : ""),
+          At(where, a.offset));
+    }
+    if (torch) {
+      if (p.protocol > 2) {
+        Add(Severity::kLow, "scan.pickle.protocol",
+            StrCat("protocol ", p.protocol, " in a torch pickle (torch.save writes protocol 2)"), At(where, p.offset));
+      }
+      for (int op = 0; op < 256; ++op) {
+        if (p.first_use[op] != UINT64_MAX && !IsWeightsOnlyOpcode(static_cast<uint8_t>(op))) {
+          Add(Severity::kMedium, "scan.pickle.not_weights_only",
+              StrCat("opcode ", PickleOpcodeName(static_cast<uint8_t>(op)),
+                     " in a torch pickle: torch.save never writes it and weights-only loading refuses it"),
+              At(where, p.first_use[op]));
+        }
+      }
+    }
+    if (!p.complete()) {
+      const std::string rule = ErrorRule(p.status);
+      if (rule == "pickle.memo_missing") {
+        Add(Severity::kMedium, "scan.pickle.memo_missing",
+            StrCat(ErrorDetail(p.status), ": the loader fails here, static scanners may resolve it differently"),
+            At(where, ErrorOffset(p.status).value_or(p.offset)));
+      }
+      Incomplete("scan.pickle.malformed",
+                 StrCat("the pickle cannot be fully decoded (", ErrorDetail(p.status), " [", rule,
+                        "]); everything before that point was scanned and a loader may already have run it"),
+                 At(where, ErrorOffset(p.status).value_or(p.offset)));
+    }
+    // Byte strings that hold a pickle or an archive: pickle.loads(b"..."),
+    // torch.storage._load_from_bytes(b"...") and friends.
+    for (uint32_t i = 0; i < p.nodes.size(); ++i) {
+      const PickleNode& n = p.nodes[i];
+      if (n.text.size() < 8) continue;
+      absl::Span<const uint8_t> bytes;
+      std::string latin1;
+      if (n.kind == PickleKind::kBytes || n.kind == PickleKind::kByteArray) {
+        bytes = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(n.text.data()), n.text.size());
+      } else if (n.kind == PickleKind::kString && (absl::StartsWith(AbslView(n.text), "\xc2\x80") ||
+                                                   absl::StartsWith(AbslView(n.text), "PK"))) {
+        // bytes pickled by torch as _codecs.encode(str, "latin1").
+        if (!Latin1(n.text, &latin1)) continue;
+        bytes = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(latin1.data()), latin1.size());
+      } else {
+        continue;
+      }
+      if (!Interesting(bytes.subspan(0, std::min<size_t>(bytes.size(), 4096)))) continue;
+      Add(Severity::kMedium, "scan.pickle.nested",
+          "a byte string inside the pickle holds another pickle or archive (scanned too)", At(where, n.offset));
+      Blob(bytes, StrCat(where, "@", n.offset), "", depth + 1);
+    }
+  }
+
+  static bool Latin1(std::string_view utf8, std::string* out) {
+    out->clear();
+    for (size_t i = 0; i < utf8.size(); ++i) {
+      unsigned char c = utf8[i];
+      if (c < 0x80) {
+        out->push_back(static_cast<char>(c));
+      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size()) {
+        out->push_back(static_cast<char>(((c & 0x03) << 6) | (utf8[++i] & 0x3F)));
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  const ScanOptions& options_;
+  ScanReport& r_;
+  absl::flat_hash_map<std::string, size_t> index_;
+  uint64_t dropped_ = 0;
+};
+
+Verdict Decide(const ScanReport& r) {
+  Severity worst = Severity::kInfo;
+  for (const Finding& f : r.findings) worst = std::max(worst, f.severity);
+  if (worst >= Severity::kHigh) return Verdict::kUnsafe;
+  if (r.incomplete || r.io_error) return Verdict::kError;
+  if (worst == Severity::kMedium) return Verdict::kSuspicious;
+  return Verdict::kSafe;
+}
+
+}  // namespace
+
+std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kInfo: return "info";
+    case Severity::kLow: return "low";
+    case Severity::kMedium: return "medium";
+    case Severity::kHigh: return "high";
+    case Severity::kCritical: return "critical";
+  }
+  return "?";
+}
+
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kSafe: return "safe";
+    case Verdict::kSuspicious: return "suspicious";
+    case Verdict::kUnsafe: return "unsafe";
+    case Verdict::kError: return "error";
+  }
+  return "?";
+}
+
+ScanReport ScanBytes(absl::Span<const uint8_t> bytes, const std::string& name, const ScanOptions& options) {
+  ScanReport r;
+  r.path = name;
+  std::string_view base = name;
+  if (size_t slash = base.rfind('/'); slash != std::string_view::npos) base = base.substr(slash + 1);
+  Scanner(options, &r).Blob(bytes, name, base, 0);
+  std::stable_sort(r.findings.begin(), r.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  r.verdict = Decide(r);
+  return r;
+}
+
+ScanReport ScanPath(const std::string& path, const ScanOptions& options) {
+  absl::StatusOr<MappedFile> f = MappedFile::Open(path);
+  if (!f.ok()) {
+    ScanReport r;
+    r.path = path;
+    if (ErrorRule(f.status()) == "file.empty") {
+      r.format = "empty";
+      return r;
+    }
+    r.io_error = true;
+    r.findings.push_back({Severity::kInfo, "scan.io", std::string(f.status().message()), path, 1});
+    r.verdict = Verdict::kError;
+    return r;
+  }
+  return ScanBytes(f->bytes(), path, options);
+}
+
+}  // namespace ckpt

@@ -131,7 +131,20 @@ class Decoder {
     return static_cast<uint32_t>(p_.nodes.size() - 1);
   }
   absl::Status Push(PickleKind kind, uint32_t* id = nullptr) {
-    CKPT_ASSIGN_OR_RETURN(uint32_t n, NewNode(kind));
+    // Without items (the scanner), scalars and containers carry nothing
+    // anyone reads: one shared node per kind keeps memory independent of
+    // the number of values (a pickle of 1M dicts makes a handful of nodes).
+    const bool shareable = !limits_.record_items && kind != PickleKind::kString && kind != PickleKind::kBytes &&
+                           kind != PickleKind::kByteArray && kind != PickleKind::kBigInt &&
+                           kind != PickleKind::kObject && kind != PickleKind::kPersistentId &&
+                           kind != PickleKind::kExt && kind != PickleKind::kGlobal;
+    uint32_t n;
+    if (shareable && shared_[static_cast<int>(kind)] != kNoNode) {
+      n = shared_[static_cast<int>(kind)];
+    } else {
+      CKPT_ASSIGN_OR_RETURN(n, NewNode(kind));
+      if (shareable) shared_[static_cast<int>(kind)] = n;
+    }
     stack_.push_back(n);
     if (id) *id = n;
     return absl::OkStatus();
@@ -769,6 +782,12 @@ class Decoder {
   std::vector<uint32_t> stack_;
   std::vector<size_t> marks_;
   absl::flat_hash_map<uint64_t, uint32_t> memo_;
+  std::array<uint32_t, 32> shared_ = MakeShared();
+  static std::array<uint32_t, 32> MakeShared() {
+    std::array<uint32_t, 32> a;
+    a.fill(kNoNode);
+    return a;
+  }
 };
 
 }  // namespace

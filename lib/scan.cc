@@ -24,6 +24,7 @@
 #include "ckpt/zip.h"
 #include "lib/pickle_policy.h"
 #include "lib/str_util.h"
+#include "lib/tar.h"
 #include "nlohmann/json.hpp"
 
 namespace ckpt {
@@ -134,7 +135,7 @@ class Scanner {
       LegacyTorch(b, where, depth);
       return "pytorch-legacy";
     }
-    if (IsTar(b)) {
+    if (LooksLikeTar(b)) {
       Tar(b, where, depth);
       return "tar";
     }
@@ -190,8 +191,6 @@ class Scanner {
     }
     return "other";
   }
-
-  static bool IsTar(absl::Span<const uint8_t> b) { return b.size() >= 512 && Starts(b, "ustar", 257); }
 
   static bool LooksLikeSafetensorsHeader(absl::Span<const uint8_t> b) {
     if (b.size() < 9) return false;
@@ -417,7 +416,7 @@ class Scanner {
   // executables, .npy, GGUF/JSON (templates).
   static bool Interesting(absl::Span<const uint8_t> head) {
     if (head.empty()) return false;
-    if (LooksLikePickle(head) || LooksLikeZip(head) || LooksLikeNpy(head) || IsTar(head)) return true;
+    if (LooksLikePickle(head) || LooksLikeZip(head) || LooksLikeNpy(head) || LooksLikeTar(head)) return true;
     static constexpr std::string_view kMagics[] = {
         "GGUF", "\x1f\x8b", "\x28\xb5\x2f\xfd", "7z\xbc\xaf\x27\x1c", "Rar!\x1a\x07", "BZh", "\xfd" "7zXZ",
         "\x04\x22\x4d\x18", "\x7f" "ELF", "MZ", "#!", "\xcf\xfa\xed\xfe", "\xce\xfa\xed\xfe", "\x89HDF",
@@ -531,88 +530,27 @@ class Scanner {
   }
 
   // ---- tar ---------------------------------------------------------------------
-  static std::optional<uint64_t> Octal(absl::Span<const uint8_t> f) {
-    if (!f.empty() && (f[0] & 0x80)) {  // base-256
-      uint64_t v = 0;
-      for (size_t i = 1; i < f.size(); ++i) {
-        if (v >> 56) return std::nullopt;
-        v = (v << 8) | f[i];
-      }
-      return v;
-    }
-    uint64_t v = 0;
-    size_t i = 0;
-    while (i < f.size() && (f[i] == ' ' || f[i] == 0)) ++i;
-    bool any = false;
-    for (; i < f.size() && f[i] >= '0' && f[i] <= '7'; ++i) {
-      if (v >> 60) return std::nullopt;
-      v = v * 8 + (f[i] - '0');
-      any = true;
-    }
-    for (; i < f.size(); ++i) {
-      if (f[i] != ' ' && f[i] != 0) return std::nullopt;
-    }
-    if (!any) return 0;
-    return v;
-  }
-
   void Tar(absl::Span<const uint8_t> b, const std::string& where, int depth) {
-    uint64_t pos = 0;
-    std::string long_name;
-    absl::flat_hash_map<std::string, absl::Span<const uint8_t>> members;  // torch's legacy tar
-    while (pos + 512 <= b.size()) {
-      absl::Span<const uint8_t> h = b.subspan(pos, 512);
-      if (std::all_of(h.begin(), h.end(), [](uint8_t c) { return c == 0; })) break;
-      uint64_t sum = 0;
-      for (size_t i = 0; i < 512; ++i) sum += (i >= 148 && i < 156) ? ' ' : h[i];
-      std::optional<uint64_t> recorded = Octal(h.subspan(148, 8));
-      std::optional<uint64_t> size = Octal(h.subspan(124, 12));
-      if (!recorded || *recorded != sum || !size) {
-        Incomplete("scan.archive.malformed", "tar header checksum or size field is invalid", At(where, pos));
-        return;
-      }
-      const uint64_t data = pos + 512;
-      if (*size > b.size() - data) {
-        Incomplete("scan.archive.malformed", "tar member runs past the end of the archive", At(where, pos));
-        return;
-      }
-      std::string name(reinterpret_cast<const char*>(h.data()), strnlen(reinterpret_cast<const char*>(h.data()), 100));
-      if (Starts(h, "ustar", 257) && h[345]) {
-        std::string prefix(reinterpret_cast<const char*>(h.data() + 345),
-                           strnlen(reinterpret_cast<const char*>(h.data() + 345), 155));
-        name = StrCat(prefix, "/", name);
-      }
-      if (!long_name.empty()) {
-        name = long_name;
-        long_name.clear();
-      }
-      const char type = static_cast<char>(h[156]);
-      absl::Span<const uint8_t> body = b.subspan(data, *size);
-      if (type == 'L') {
-        long_name = std::string(AsText(body).substr(0, strnlen(AsText(body).data(), body.size())));
-      } else if (type == 'x') {
-        // PAX: "len path=NAME\n" records.
-        std::string_view s = AsText(body);
-        size_t p = s.find(" path=");
-        if (p != std::string_view::npos) {
-          size_t end = s.find('\n', p);
-          long_name = std::string(s.substr(p + 6, end == std::string_view::npos ? std::string_view::npos : end - p - 6));
-        }
-      } else if (type == '0' || type == 0 || type == '7') {
-        members[name] = body;
-        const std::string loc = StrCat(where, "!", EscapeForDisplay(name));
-        if (name != "storages" && name != "tensors") Blob(body, loc, name, depth + 1);
-      }
-      const uint64_t padded = (*size + 511) / 512 * 512;
-      pos = data + std::min<uint64_t>(padded, b.size() - data);
+    absl::StatusOr<std::vector<TarMember>> members = ReadTar(b);
+    if (!members.ok()) {
+      Incomplete("scan.archive.malformed", StrCat("tar archive does not parse: ", ErrorDetail(members.status())),
+                 At(where, ErrorOffset(members.status()).value_or(0)));
+      return;
     }
-    if (members.contains("storages") && members.contains("tensors") && members.contains("pickle")) {
-      LegacyTarSections(members["storages"], StrCat(where, "!storages"), depth, /*storages=*/true);
-      LegacyTarSections(members["tensors"], StrCat(where, "!tensors"), depth, /*storages=*/false);
-    } else {
-      for (const char* n : {"storages", "tensors"}) {
-        auto it = members.find(n);
-        if (it != members.end()) Blob(it->second, StrCat(where, "!", n), n, depth + 1);
+    absl::flat_hash_map<std::string, absl::Span<const uint8_t>> by_name;
+    for (const TarMember& m : *members) {
+      if (m.type == '0' || m.type == '7') by_name[m.name] = m.data;
+    }
+    // torch's legacy tar: `storages` and `tensors` interleave pickles with raw
+    // data, so they are walked record by record.
+    const bool legacy = by_name.contains("storages") && by_name.contains("tensors") && by_name.contains("pickle");
+    for (const TarMember& m : *members) {
+      if (m.type != '0' && m.type != '7') continue;
+      const std::string loc = StrCat(where, "!", EscapeForDisplay(m.name));
+      if (legacy && (m.name == "storages" || m.name == "tensors")) {
+        LegacyTarSections(m.data, loc, depth, m.name == "storages");
+      } else {
+        Blob(m.data, loc, m.name, depth + 1);
       }
     }
   }
@@ -624,7 +562,7 @@ class Scanner {
   void LegacyTarSections(absl::Span<const uint8_t> b, const std::string& where, int depth, bool storages) {
     uint64_t pos = 0;
     const auto next = [&](PickleProgram* out) -> bool {
-      *out = DecodeOne(b.subspan(pos), pos);
+      *out = DecodeOne(b.subspan(pos), pos, /*items=*/true);
       Judge(*out, where, depth, /*torch=*/false);
       if (!out->complete()) return false;
       pos = out->end;
@@ -697,10 +635,11 @@ class Scanner {
   }
 
   // ---- pickles ---------------------------------------------------------------
-  PickleProgram DecodeOne(absl::Span<const uint8_t> b, uint64_t base) {
+  // `items`: keep container items (needed to read legacy tar records).
+  PickleProgram DecodeOne(absl::Span<const uint8_t> b, uint64_t base, bool items = false) {
     PickleLimits limits;
     limits.max_opcodes = options_.max_pickle_opcodes;
-    limits.record_items = false;
+    limits.record_items = items;
     return DecodePickle(b, base, limits);
   }
 

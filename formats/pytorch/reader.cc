@@ -23,6 +23,7 @@
 #include "ckpt/zip.h"
 #include "lib/pickle_policy.h"
 #include "lib/strided.h"
+#include "lib/tar.h"
 #include "lib/str_util.h"
 
 namespace ckpt {
@@ -33,10 +34,6 @@ namespace {
 constexpr uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
                                     0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 constexpr int64_t kLegacyProtocolVersion = 1001;
-
-bool IsTar(absl::Span<const uint8_t> b) {
-  return b.size() >= 263 && std::memcmp(b.data() + 257, "ustar", 5) == 0;
-}
 
 // A storage as the pickle refers to it (before the container places it).
 struct StorageRef {
@@ -68,12 +65,7 @@ class PyTorchLoader {
     if (b.size() >= sizeof(kLegacyMagic) && std::memcmp(b.data(), kLegacyMagic, sizeof(kLegacyMagic)) == 0) {
       return LoadLegacy();
     }
-    if (IsTar(b)) {
-      return Error("pytorch.container",
-                   "a legacy tar checkpoint (torch 0.1.x): not read, only scanned (torch >= 2.6 "
-                   "refuses it under weights_only too)")
-          .At(0).Code(absl::StatusCode::kUnimplemented);
-    }
+    if (LooksLikeTar(b)) return LoadTar();
     return Error("pytorch.container", "not a PyTorch checkpoint (no zip, legacy or tar signature)").At(0);
   }
 
@@ -268,6 +260,179 @@ class PyTorchLoader {
     return FinishTensors();
   }
 
+  // ---- legacy tar (torch 0.1.x) ---------------------------------------------
+  // Members: `storages` = pickle(count), then per storage pickle((key,
+  // location, storage_type)) + int64 numel + bytes, then pickle([(view_key,
+  // root_key, offset, numel)]); `tensors` = pickle(count), then per tensor
+  // pickle((key, storage_key, type)) + int32 ndim + 4 pad bytes + ndim int64
+  // sizes + ndim int64 strides + int64 storage offset; `pickle` = the object,
+  // whose persistent ids are str(tensor key).
+  absl::Status LoadTar() {
+    f_.container_ = "tar";
+    absl::Span<const uint8_t> b = f_.file_.bytes();
+    CKPT_ASSIGN_OR_RETURN(std::vector<TarMember> members, ReadTar(b));
+    const TarMember* storages = nullptr;
+    const TarMember* tensors = nullptr;
+    const TarMember* object = nullptr;
+    for (const TarMember& m : members) {
+      if (m.name == "storages") storages = &m;
+      if (m.name == "tensors") tensors = &m;
+      if (m.name == "pickle") object = &m;
+    }
+    if (!storages || !tensors || !object) {
+      return Error("pytorch.container", "a tar archive without the storages, tensors and pickle members of a "
+                                        "legacy torch checkpoint").At(0);
+    }
+    // storages
+    uint64_t pos = 0;
+    absl::Span<const uint8_t> sb = storages->data;
+    const uint64_t sbase = storages->data_offset;
+    PickleProgram count;
+    CKPT_RETURN_IF_ERROR(NextPickle(sb, sbase, &pos, "storage count", &count));
+    CKPT_ASSIGN_OR_RETURN(uint64_t n, CountOf(count, sb.size()));
+    for (uint64_t i = 0; i < n; ++i) {
+      PickleProgram rec;
+      CKPT_RETURN_IF_ERROR(NextPickle(sb, sbase, &pos, "storage record", &rec));
+      const PickleNode& t = rec.node(rec.root);
+      if (t.kind != PickleKind::kTuple || t.items.size() != 3 || rec.node(t.items[0]).kind != PickleKind::kInt ||
+          rec.node(t.items[2]).kind != PickleKind::kGlobal) {
+        return Error("pytorch.storage", "a storage record is not (key, location, storage type)").At(t.offset);
+      }
+      const std::string key = StrCat(rec.node(t.items[0]).int_value);
+      std::string_view cls = rec.node(t.items[2]).name;
+      std::optional<TorchDType> type = TorchStorageByClass(cls);
+      if (!type || !type->dtype) {
+        return Error("pytorch.storage", StrCat("unsupported storage type '", EscapeForDisplay(cls), "'"))
+            .At(rec.node(t.items[2]).offset);
+      }
+      if (sb.size() - pos < 8) return Error("pytorch.storage", "a storage is cut off").At(sbase + pos);
+      uint64_t numel = 0;
+      std::memcpy(&numel, sb.data() + pos, 8);
+      std::optional<uint64_t> nbytes = CheckedMul(numel, type->elsize);
+      if (!nbytes || *nbytes > sb.size() - pos - 8) {
+        return Error("pytorch.storage", StrCat("storage ", key, " declares ", numel, " elements, past the end of "
+                                               "its member")).At(sbase + pos);
+      }
+      if (ref_of_key_.contains(key)) return Error("pytorch.storage", StrCat("storage ", key, " appears twice")).At(t.offset);
+      ref_of_key_[key] = static_cast<uint32_t>(refs_.size());
+      refs_.push_back({key, *type, numel, t.offset});
+      storage_index_[key] = static_cast<uint32_t>(f_.storages_.size());
+      f_.storages_.push_back({key, *type->dtype, *nbytes, sbase + pos + 8, sb.subspan(pos + 8, *nbytes)});
+      pos += 8 + *nbytes;
+    }
+    PickleProgram views;
+    CKPT_RETURN_IF_ERROR(NextPickle(sb, sbase, &pos, "storage views", &views));
+    // A view is a new storage key aliasing part of a root storage.
+    const PickleNode& vl = views.node(views.root);
+    if (vl.kind != PickleKind::kList) return Error("pytorch.storage", "storage views are not a list").At(vl.offset);
+    for (uint32_t item : vl.items) {
+      const PickleNode& v = views.node(item);
+      if (v.kind != PickleKind::kTuple || v.items.size() != 4) {
+        return Error("pytorch.storage", "a storage view is not (key, root, offset, numel)").At(v.offset);
+      }
+      int64_t f4[4];
+      for (int k = 0; k < 4; ++k) {
+        const PickleNode& x = views.node(v.items[k]);
+        if (x.kind != PickleKind::kInt || x.int_value < 0) {
+          return Error("pytorch.storage", "a storage view field is not a non-negative int").At(x.offset);
+        }
+        f4[k] = x.int_value;
+      }
+      const std::string key = StrCat(f4[0]), root = StrCat(f4[1]);
+      auto it = storage_index_.find(root);
+      if (it == storage_index_.end() || ref_of_key_.contains(key)) {
+        return Error("pytorch.storage", StrCat("storage view ", key, " of root ", root, " is invalid")).At(v.offset);
+      }
+      const TorchStorage rs = f_.storages_[it->second];
+      const uint32_t elsize = GetDTypeInfo(rs.dtype).block_bytes;
+      std::optional<uint64_t> off = CheckedMul(f4[2], elsize), len = CheckedMul(f4[3], elsize);
+      std::optional<uint64_t> end = off && len ? CheckedAdd(*off, *len) : std::nullopt;
+      if (!end || *end > rs.nbytes) {
+        return Error("pytorch.view", StrCat("storage view ", key, " reaches past its root storage")).At(v.offset);
+      }
+      ref_of_key_[key] = static_cast<uint32_t>(refs_.size());
+      refs_.push_back({key, refs_[ref_of_key_[root]].type, static_cast<uint64_t>(f4[3]), v.offset});
+      storage_index_[key] = static_cast<uint32_t>(f_.storages_.size());
+      f_.storages_.push_back({key, rs.dtype, *len, rs.offset + *off, rs.data.subspan(*off, *len)});
+    }
+    // tensors
+    pos = 0;
+    absl::Span<const uint8_t> tb = tensors->data;
+    const uint64_t tbase = tensors->data_offset;
+    PickleProgram tcount;
+    CKPT_RETURN_IF_ERROR(NextPickle(tb, tbase, &pos, "tensor count", &tcount));
+    CKPT_ASSIGN_OR_RETURN(uint64_t nt, CountOf(tcount, tb.size()));
+    for (uint64_t i = 0; i < nt; ++i) {
+      PickleProgram rec;
+      CKPT_RETURN_IF_ERROR(NextPickle(tb, tbase, &pos, "tensor record", &rec));
+      const PickleNode& t = rec.node(rec.root);
+      if (t.kind != PickleKind::kTuple || t.items.size() != 3 || rec.node(t.items[0]).kind != PickleKind::kInt ||
+          rec.node(t.items[1]).kind != PickleKind::kInt) {
+        return Error("pytorch.structure", "a tensor record is not (key, storage key, type)").At(t.offset);
+      }
+      const std::string storage_key = StrCat(rec.node(t.items[1]).int_value);
+      auto sit = ref_of_key_.find(storage_key);
+      if (sit == ref_of_key_.end()) {
+        return Error("pytorch.storage", StrCat("tensor record names storage ", storage_key, ", which does not exist"))
+            .At(t.offset);
+      }
+      if (tb.size() - pos < 8) return Error("pytorch.view", "a tensor record is cut off").At(tbase + pos);
+      int32_t ndim;
+      std::memcpy(&ndim, tb.data() + pos, 4);
+      if (ndim < 0 || ndim > 64 || tb.size() - pos - 8 < 16ull * ndim + 8) {
+        return Error("pytorch.view", StrCat("a tensor record with ", ndim, " dimensions")).At(tbase + pos);
+      }
+      TorchTensor tensor;
+      tensor.dtype = f_.storages_[storage_index_[storage_key]].dtype;
+      tensor.storage = sit->second;
+      const uint8_t* p = tb.data() + pos + 8;
+      for (int32_t d = 0; d < ndim; ++d) {
+        int64_t size, stride;
+        std::memcpy(&size, p + 8 * d, 8);
+        std::memcpy(&stride, p + 8 * (ndim + d), 8);
+        if (size < 0 || stride < 0) return Error("pytorch.view", "a negative size or stride").At(tbase + pos);
+        tensor.shape.push_back(size);
+        tensor.strides.push_back(stride);
+      }
+      int64_t offset;
+      std::memcpy(&offset, p + 16 * ndim, 8);
+      if (offset < 0) return Error("pytorch.view", "a negative storage offset").At(tbase + pos);
+      tensor.storage_offset = offset;
+      tar_tensors_[rec.node(t.items[0]).int_value] = {std::move(tensor), tbase + pos};
+      pos += 8 + 16ull * ndim + 8;
+    }
+    // the object
+    PickleLimits limits;
+    limits.max_opcodes = options_.max_pickle_opcodes;
+    PickleProgram program = DecodePickle(object->data, object->data_offset, limits);
+    if (!program.complete()) {
+      return Annotate(WithCode(program.status, absl::StatusCode::kInvalidArgument), "the object pickle: ");
+    }
+    CKPT_RETURN_IF_ERROR(InterpretObject(program));
+    return FinishTensors();
+  }
+
+  absl::Status NextPickle(absl::Span<const uint8_t> b, uint64_t base, uint64_t* pos, std::string_view what,
+                          PickleProgram* out) {
+    PickleLimits limits;
+    limits.max_opcodes = options_.max_pickle_opcodes;
+    *out = DecodePickle(b.subspan(*pos), base + *pos, limits);
+    if (!out->complete()) {
+      return Annotate(WithCode(out->status, absl::StatusCode::kInvalidArgument), StrCat("the ", what, " pickle: "));
+    }
+    CKPT_RETURN_IF_ERROR(CheckWeightsOnly(*out));
+    *pos = out->end - base;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> CountOf(const PickleProgram& p, uint64_t limit) {
+    const PickleNode& c = p.node(p.root);
+    if (c.kind != PickleKind::kInt || c.int_value < 0 || static_cast<uint64_t>(c.int_value) > limit) {
+      return Error("pytorch.container", "a record count is not a plausible non-negative int").At(c.offset);
+    }
+    return static_cast<uint64_t>(c.int_value);
+  }
+
   // ---- the object pickle -----------------------------------------------------
   absl::Status DecodeObject(absl::Span<const uint8_t> bytes, uint64_t base) {
     PickleLimits limits;
@@ -366,7 +531,7 @@ class PyTorchLoader {
       case PickleKind::kObject:
         return WalkObject(id, path, depth);
       case PickleKind::kPersistentId:
-        return Error("pytorch.structure", "a storage outside a tensor").At(n.offset);
+        return TarTensor(n, path);
       default:
         SetLeaf(n, path);
         return absl::OkStatus();
@@ -448,6 +613,27 @@ class PyTorchLoader {
     // Other allowlisted values (torch.device, torch.Size, set, complex,
     // bytearray, dtypes...): described, not interpreted.
     Set(path, StrCat("<", callee, ">"));
+    return absl::OkStatus();
+  }
+
+  // Legacy tar: the object refers to tensors by str(key).
+  absl::Status TarTensor(const PickleNode& n, const std::string& path) {
+    std::string_view text = n.text;
+    if (!n.items.empty() && N(n.items[0]).kind == PickleKind::kString) text = N(n.items[0]).text;
+    int64_t key = 0;
+    if (f_.container_ != "tar" || text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return Error("pytorch.structure", "a storage outside a tensor").At(n.offset).Tensor(path);
+    }
+    for (char c : text) key = key * 10 + (c - '0');
+    auto it = tar_tensors_.find(key);
+    if (it == tar_tensors_.end()) {
+      return Error("pytorch.storage", StrCat("the object refers to tensor ", key, ", which has no record"))
+          .At(n.offset).Tensor(path);
+    }
+    PendingTensor pt = it->second;
+    pt.tensor.name = path;
+    pending_.push_back(std::move(pt));
     return absl::OkStatus();
   }
 
@@ -682,6 +868,7 @@ class PyTorchLoader {
   absl::flat_hash_map<std::string, uint32_t> ref_of_key_;
   absl::flat_hash_map<std::string, uint32_t> storage_index_;
   std::vector<PendingTensor> pending_;
+  absl::flat_hash_map<int64_t, PendingTensor> tar_tensors_;
 };
 
 PyTorchFile::PyTorchFile() = default;
@@ -738,7 +925,7 @@ bool LooksLikePyTorch(absl::Span<const uint8_t> head) {
   if (head.size() >= sizeof(kLegacyMagic) && std::memcmp(head.data(), kLegacyMagic, sizeof(kLegacyMagic)) == 0) {
     return true;
   }
-  return IsTar(head);
+  return LooksLikeTar(head);
 }
 
 }  // namespace ckpt

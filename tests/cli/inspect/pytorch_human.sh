@@ -1,0 +1,1 @@
+$CKPT inspect pytorch/optimizer_state.pt

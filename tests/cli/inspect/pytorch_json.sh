@@ -1,0 +1,1 @@
+$CKPT inspect --json pytorch/shared_storage.pt

@@ -1,0 +1,1 @@
+$CKPT scan pytorch/module_state_dict.pt numpy/stored.npz

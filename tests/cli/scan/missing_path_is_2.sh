@@ -1,0 +1,1 @@
+$CKPT scan --json does-not-exist.pt

@@ -724,9 +724,12 @@ class Scanner {
       Add(Severity::kHigh, "scan.pickle.unknown_call", StrCat(verb, " ", what), At(where, call.offset));
     }
     for (const PickleAnomaly& a : p.anomalies) {
-      Add(a.rule == "pickle.frame_mismatch" ? Severity::kMedium : Severity::kLow, StrCat("scan.", a.rule),
+      // A frame that cuts an opcode is never written by pickle itself: it
+      // exists to make parsers disagree (the C unpickler reading a file
+      // refills at the frame end and can run code pickletools never shows).
+      Add(a.rule == "pickle.frame_mismatch" ? Severity::kHigh : Severity::kLow, StrCat("scan.", a.rule),
           StrCat(a.message, a.rule == "pickle.frame_mismatch"
-                                ? ": Python's pickle and the C unpickler split this stream differently"
+                                ? ": Python's pickle, pickletools and the C unpickler split this stream differently"
                                 : ""),
           At(where, a.offset));
     }

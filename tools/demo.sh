@@ -2,6 +2,7 @@
 # make demo: generate a small checkpoint and run the main job on it.
 set -euo pipefail
 CKPT=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(dirname "$CKPT")
 DIR=$BUILD/demo
 rm -rf "$DIR" && mkdir -p "$DIR"
@@ -42,4 +43,13 @@ run "$CKPT" merge parts-00001-of-00003.gguf merged.gguf
 run "$CKPT" convert merged.gguf back.safetensors
 run cmp model.safetensors back.safetensors
 echo "safetensors -> gguf -> split -> merge -> safetensors is byte-identical"
+step "PyTorch without pickle, and scan"
+DATA=$HERE/../tests/data
+cp "$DATA/pytorch/module_state_dict.pt" "$DATA/pytorch/legacy_stacked.pt" .
+run "$CKPT" inspect module_state_dict.pt
+run "$CKPT" convert module_state_dict.pt from-torch.safetensors
+run "$CKPT" scan module_state_dict.pt legacy_stacked.pt from-torch.safetensors model.gguf
+step "a pickle that would run os.system if loaded (ckpt never runs it)"
+printf '\x80\x02cos\nsystem\nX\x04\x00\x00\x00true\x85R.' > evil.bin
+"$CKPT" scan evil.bin || echo "(exit status $?: unsafe)"
 printf '\nDemo files are in %s\n' "$DIR"

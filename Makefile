@@ -15,7 +15,7 @@ FUZZ_SECONDS ?= 30
 GENERATOR  := -G Ninja   # ninja-build is one of the packages `deps` installs
 
 DEB_PACKAGES := cmake g++ ninja-build ccache pkg-config \
-  libboost-iostreams-dev libabsl-dev nlohmann-json3-dev libxxhash-dev libzstd-dev zlib1g-dev \
+  libboost-iostreams-dev libabsl-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libbz2-dev liblzma-dev zlib1g-dev \
   libcli11-dev libbenchmark-dev libgtest-dev googletest
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 

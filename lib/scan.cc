@@ -5,6 +5,10 @@
 
 #include <zlib.h>
 #include <zstd.h>
+#include <bzlib.h>
+#include <lzma.h>
+
+#include <functional>
 
 #include <algorithm>
 #include <cstring>
@@ -161,12 +165,19 @@ class Scanner {
       return "rar";
     }
     if (Starts(b, "BZh") && b.size() > 4 && b[3] >= '1' && b[3] <= '9') {
-      Unscannable(where, "a bzip2 stream");
+      Bzip2(b, where, depth);
       return "bzip2";
     }
     if (Starts(b, "\xfd" "7zXZ\x00")) {
-      Unscannable(where, "an xz stream");
+      Xz(b, where, depth, "xz");
       return "xz";
+    }
+    if (b.size() >= 13 && b[0] == 0x5d && b[1] == 0 && b[2] == 0 && (b[3] | b[4]) != 0 &&
+        (b[12] == 0 || std::all_of(b.begin() + 5, b.begin() + 13, [](uint8_t c) { return c == 0xff; }))) {
+      // .lzma (LZMA_alone): properties 0x5d, dictionary size, usually an
+      // unknown (all-ones) or small uncompressed size.
+      Xz(b, where, depth, "lzma");
+      return "lzma";
     }
     if (Starts(b, "\x04\x22\x4d\x18")) {
       Unscannable(where, "an lz4 frame");
@@ -446,16 +457,21 @@ class Scanner {
   }
 
   // ---- compressed streams ------------------------------------------------------
-  // gzip or zlib (auto-detected by zlib); returns false when it is no valid
-  // stream at all (then the bytes are something else).
-  bool Inflate(absl::Span<const uint8_t> b, const std::string& where, int depth, std::string_view kind) {
+  // One bounded decompression loop for every codec: `step` consumes input
+  // and produces at most `out_len` bytes, returning its progress.
+  enum class Step { kMore, kEnd, kError };
+  using StepFn = std::function<Step(const uint8_t* in, size_t in_len, size_t* in_used, uint8_t* out,
+                                    size_t out_len, size_t* out_made)>;
+
+  // Returns false when the stream fails before producing anything (the
+  // bytes were something else); otherwise scans what came out.
+  bool Decompress(absl::Span<const uint8_t> b, const std::string& where, int depth, std::string_view kind,
+                  const StepFn& step, bool quiet_if_empty) {
     std::vector<uint8_t> out;
-    z_stream z{};
-    if (inflateInit2(&z, 15 + 32) != Z_OK) return false;
     size_t in_pos = 0;
-    int rc = Z_OK;
+    Step st = Step::kMore;
     bool capped = false;
-    while (rc == Z_OK) {
+    while (st == Step::kMore) {
       if (out.size() >= options_.max_inflate) {
         capped = true;
         break;
@@ -463,70 +479,109 @@ class Scanner {
       const size_t chunk = std::min<uint64_t>(1 << 20, options_.max_inflate - out.size());
       const size_t old = out.size();
       out.resize(old + chunk);
-      if (z.avail_in == 0) {
-        const size_t take = std::min<size_t>(b.size() - in_pos, 1u << 30);
-        z.next_in = const_cast<Bytef*>(b.data() + in_pos);
-        z.avail_in = static_cast<uInt>(take);
-        in_pos += take;
-      }
-      z.next_out = out.data() + old;
-      z.avail_out = static_cast<uInt>(chunk);
-      rc = inflate(&z, Z_NO_FLUSH);
-      out.resize(old + chunk - z.avail_out);
-      if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_pos >= b.size()) break;
-      if (rc == Z_BUF_ERROR) rc = Z_OK;
+      size_t used = 0, made = 0;
+      st = step(b.data() + in_pos, b.size() - in_pos, &used, out.data() + old, chunk, &made);
+      in_pos += used;
+      out.resize(old + made);
+      if (st == Step::kMore && used == 0 && made == 0) st = Step::kError;  // no progress: truncated
     }
-    inflateEnd(&z);
-    if (kind == "zlib" && rc != Z_STREAM_END && out.empty()) return false;
+    if (st == Step::kError && out.empty() && quiet_if_empty) return false;
     const std::string loc = StrCat(where, "!<", kind, ">");
     if (capped) {
-      Incomplete("scan.archive.unscannable", StrCat(kind, " stream inflates to more than ", options_.max_inflate,
+      Incomplete("scan.archive.unscannable", StrCat(kind, " stream decompresses to more than ", options_.max_inflate,
                                                     " bytes; the rest was not scanned"), loc);
-    } else if (rc != Z_STREAM_END) {
+    } else if (st == Step::kError) {
       Incomplete("scan.archive.malformed", StrCat(kind, " stream is corrupt or truncated; scanned the ",
                                                   out.size(), " bytes it yields"), loc);
+    } else if (in_pos < b.size()) {
+      Add(Severity::kMedium, "scan.archive.trailing",
+          StrCat(b.size() - in_pos, " bytes follow the ", kind, " stream (scanned too)"), At(where, in_pos));
+      Blob(b.subspan(in_pos), where, "", depth + 1);
     }
     Blob(out, loc, "", depth + 1);
     return true;
   }
 
+  // Codecs take at most 1 GiB of input per call (their length types).
+  static size_t Clamp(size_t n) { return std::min<size_t>(n, 1u << 30); }
+
+  bool Inflate(absl::Span<const uint8_t> b, const std::string& where, int depth, std::string_view kind) {
+    z_stream z{};
+    if (inflateInit2(&z, 15 + 32) != Z_OK) return false;  // gzip or zlib header
+    bool ok = Decompress(b, where, depth, kind,
+                         [&](const uint8_t* in, size_t in_len, size_t* used, uint8_t* out, size_t out_len,
+                             size_t* made) {
+                           z.next_in = const_cast<Bytef*>(in);
+                           z.avail_in = static_cast<uInt>(Clamp(in_len));
+                           z.next_out = out;
+                           z.avail_out = static_cast<uInt>(out_len);
+                           const uInt in0 = z.avail_in;
+                           int rc = inflate(&z, Z_NO_FLUSH);
+                           *used = in0 - z.avail_in;
+                           *made = out_len - z.avail_out;
+                           if (rc == Z_STREAM_END) return Step::kEnd;
+                           return rc == Z_OK || rc == Z_BUF_ERROR ? Step::kMore : Step::kError;
+                         },
+                         /*quiet_if_empty=*/kind == "zlib");
+    inflateEnd(&z);
+    return ok;
+  }
+
   void Zstd(absl::Span<const uint8_t> b, const std::string& where, int depth) {
-    std::vector<uint8_t> out;
     ZSTD_DStream* d = ZSTD_createDStream();
     ZSTD_initDStream(d);
-    ZSTD_inBuffer in{b.data(), b.size(), 0};
-    size_t rc = 1;
-    bool capped = false, error = false;
-    while (in.pos < in.size || rc != 0) {
-      if (out.size() >= options_.max_inflate) {
-        capped = true;
-        break;
-      }
-      const size_t chunk = std::min<uint64_t>(1 << 20, options_.max_inflate - out.size());
-      const size_t old = out.size();
-      out.resize(old + chunk);
-      ZSTD_outBuffer o{out.data() + old, chunk, 0};
-      const size_t before_in = in.pos;
-      rc = ZSTD_decompressStream(d, &o, &in);
-      out.resize(old + o.pos);
-      if (ZSTD_isError(rc)) {
-        error = true;
-        break;
-      }
-      if (o.pos == 0 && in.pos == before_in) {
-        error = rc != 0;
-        break;
-      }
-    }
+    Decompress(b, where, depth, "zstd",
+               [&](const uint8_t* in, size_t in_len, size_t* used, uint8_t* out, size_t out_len, size_t* made) {
+                 ZSTD_inBuffer i{in, in_len, 0};
+                 ZSTD_outBuffer o{out, out_len, 0};
+                 size_t rc = ZSTD_decompressStream(d, &o, &i);
+                 *used = i.pos;
+                 *made = o.pos;
+                 if (ZSTD_isError(rc)) return Step::kError;
+                 return rc == 0 ? Step::kEnd : Step::kMore;
+               },
+               false);
     ZSTD_freeDStream(d);
-    const std::string loc = StrCat(where, "!<zstd>");
-    if (capped) {
-      Incomplete("scan.archive.unscannable", StrCat("zstd stream decompresses to more than ", options_.max_inflate,
-                                                    " bytes; the rest was not scanned"), loc);
-    } else if (error) {
-      Incomplete("scan.archive.malformed", "zstd stream is corrupt or truncated", loc);
-    }
-    Blob(out, loc, "", depth + 1);
+  }
+
+  void Bzip2(absl::Span<const uint8_t> b, const std::string& where, int depth) {
+    bz_stream z{};
+    if (BZ2_bzDecompressInit(&z, 0, 0) != BZ_OK) return;
+    Decompress(b, where, depth, "bzip2",
+               [&](const uint8_t* in, size_t in_len, size_t* used, uint8_t* out, size_t out_len, size_t* made) {
+                 z.next_in = const_cast<char*>(reinterpret_cast<const char*>(in));
+                 z.avail_in = static_cast<unsigned>(Clamp(in_len));
+                 z.next_out = reinterpret_cast<char*>(out);
+                 z.avail_out = static_cast<unsigned>(out_len);
+                 const unsigned in0 = z.avail_in;
+                 int rc = BZ2_bzDecompress(&z);
+                 *used = in0 - z.avail_in;
+                 *made = out_len - z.avail_out;
+                 if (rc == BZ_STREAM_END) return Step::kEnd;
+                 return rc == BZ_OK ? Step::kMore : Step::kError;
+               },
+               false);
+    BZ2_bzDecompressEnd(&z);
+  }
+
+  // xz and the legacy .lzma format (joblib's "xz" and "lzma").
+  void Xz(absl::Span<const uint8_t> b, const std::string& where, int depth, std::string_view kind) {
+    lzma_stream z = LZMA_STREAM_INIT;
+    if (lzma_auto_decoder(&z, UINT64_MAX, 0) != LZMA_OK) return;
+    Decompress(b, where, depth, kind,
+               [&](const uint8_t* in, size_t in_len, size_t* used, uint8_t* out, size_t out_len, size_t* made) {
+                 z.next_in = in;
+                 z.avail_in = in_len;
+                 z.next_out = out;
+                 z.avail_out = out_len;
+                 lzma_ret rc = lzma_code(&z, in_len == 0 ? LZMA_FINISH : LZMA_RUN);
+                 *used = in_len - z.avail_in;
+                 *made = out_len - z.avail_out;
+                 if (rc == LZMA_STREAM_END) return Step::kEnd;
+                 return rc == LZMA_OK ? Step::kMore : Step::kError;
+               },
+               false);
+    lzma_end(&z);
   }
 
   // ---- tar ---------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "ckpt/scan.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -151,6 +152,25 @@ TEST(Scan, SevenZipIsNotSafe) {
   const ScanReport r = Scan(std::string("7z\xbc\xaf\x27\x1c\x00\x04", 8) + std::string(100, 'x'));
   EXPECT_NE(r.verdict, Verdict::kSafe);
   EXPECT_TRUE(HasFinding(r, "scan.archive.unscannable")) << Describe(r);
+}
+
+std::string Unhex(std::string_view hex) { return absl::HexStringToBytes(absl::string_view(hex.data(), hex.size())); }
+
+TEST(Scan, LzmaAlonePickle) {
+  // joblib's "lzma" compressor: an LZMA_alone stream of os.system(...).
+  const ScanReport r = Scan(Unhex(
+      "5d00008000ffffffffffffffff0040008803bc30bd34de2f5e26d069fb3617fd87458b5573345395fcfa71ffffdd470000"));
+  EXPECT_EQ(r.format, "lzma");
+  EXPECT_EQ(r.verdict, Verdict::kUnsafe) << Describe(r);
+  EXPECT_TRUE(HasFinding(r, "scan.pickle.dangerous_import")) << Describe(r);
+}
+
+TEST(Scan, TruncatedGzipKeepsWhatItYields) {
+  // The gzip trailer (CRC, size) is cut off: the pickle inside still decodes.
+  const ScanReport r = Scan(Unhex("1f8b08000000000002036b604ace2fe62aae2c2e49cde58a6061606028292a4d6d0dd20300eb09"));
+  EXPECT_EQ(r.verdict, Verdict::kUnsafe) << Describe(r);
+  EXPECT_TRUE(HasFinding(r, "scan.archive.malformed")) << Describe(r);
+  EXPECT_TRUE(HasFinding(r, "scan.pickle.dangerous_import")) << Describe(r);
 }
 
 TEST(Scan, TextIsSafe) {

@@ -180,7 +180,7 @@ absl::StatusOr<Checkpoint> Checkpoint::OpenPyTorch(MappedFile mapped, const Open
   c.details_["container"] = pt.container();
   c.details_["byteorder"] = pt.big_endian() ? "big" : "little";
   c.details_["storages"] = pt.storages().size();
-  c.details_["file_nbytes"] = pt.file().size();
+  c.details_["file_nbytes"] = pt.bytes().size();
   c.owner_ = holder;
   return c;
 }

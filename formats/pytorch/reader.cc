@@ -60,7 +60,7 @@ class PyTorchLoader {
   PyTorchLoader(PyTorchFile* f, const PyTorchOptions& options) : f_(*f), options_(options) {}
 
   absl::Status Load() {
-    absl::Span<const uint8_t> b = f_.file_.bytes();
+    absl::Span<const uint8_t> b = f_.bytes_;
     if (LooksLikeZip(b)) return LoadZip();
     if (b.size() >= sizeof(kLegacyMagic) && std::memcmp(b.data(), kLegacyMagic, sizeof(kLegacyMagic)) == 0) {
       return LoadLegacy();
@@ -73,7 +73,7 @@ class PyTorchLoader {
   // ---- zip ------------------------------------------------------------------
   absl::Status LoadZip() {
     f_.container_ = "zip";
-    CKPT_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(f_.file_.bytes()));
+    CKPT_ASSIGN_OR_RETURN(ZipArchive zip, ZipArchive::Open(f_.bytes_));
     if (!zip.issues().empty()) {
       const ZipIssue& i = zip.issues()[0];
       return Error("pytorch.zip", StrCat(i.message, " [", i.rule, "]; torch and other zip readers could "
@@ -156,7 +156,7 @@ class PyTorchLoader {
   // ---- legacy stacked --------------------------------------------------------
   absl::Status LoadLegacy() {
     f_.container_ = "legacy";
-    absl::Span<const uint8_t> b = f_.file_.bytes();
+    absl::Span<const uint8_t> b = f_.bytes_;
     uint64_t pos = 0;
     const auto next = [&](std::string_view what, PickleProgram* out) -> absl::Status {
       PickleLimits limits;
@@ -269,7 +269,7 @@ class PyTorchLoader {
   // whose persistent ids are str(tensor key).
   absl::Status LoadTar() {
     f_.container_ = "tar";
-    absl::Span<const uint8_t> b = f_.file_.bytes();
+    absl::Span<const uint8_t> b = f_.bytes_;
     CKPT_ASSIGN_OR_RETURN(std::vector<TarMember> members, ReadTar(b));
     const TarMember* storages = nullptr;
     const TarMember* tensors = nullptr;
@@ -879,17 +879,26 @@ PyTorchFile& PyTorchFile::operator=(PyTorchFile&&) noexcept = default;
 absl::Status PyTorchFile::VerifyData() const {
   if (!zip_) return absl::OkStatus();
   for (size_t i = 0; i < zip_->entries().size(); ++i) {
-    CKPT_RETURN_IF_ERROR(WithFile(zip_->VerifyCrc(static_cast<int>(i)), file_.path()));
+    CKPT_RETURN_IF_ERROR(WithFile(zip_->VerifyCrc(static_cast<int>(i)), path_));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<PyTorchFile> PyTorchFile::Open(MappedFile file, const PyTorchOptions& options) {
   PyTorchFile f;
+  f.bytes_ = file.bytes();
+  f.path_ = file.path();
   f.file_ = std::move(file);
-  const std::string path = f.file_.path();
   absl::Status s = PyTorchLoader(&f, options).Load();
-  if (!s.ok()) return WithFile(s, path);
+  if (!s.ok()) return WithFile(s, f.path_);
+  return f;
+}
+
+absl::StatusOr<PyTorchFile> PyTorchFile::Parse(absl::Span<const uint8_t> bytes, const PyTorchOptions& options) {
+  PyTorchFile f;
+  f.bytes_ = bytes;
+  absl::Status s = PyTorchLoader(&f, options).Load();
+  if (!s.ok()) return s;
   return f;
 }
 

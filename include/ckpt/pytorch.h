@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,9 @@ class PyTorchFile {
   // quantized, bits...), pytorch.tensor.unsupported (sparse, quantized,
   // nested or meta tensors), pytorch.name.duplicate.
   static absl::StatusOr<PyTorchFile> Open(MappedFile file, const PyTorchOptions& options = {});
+  // The same on bytes in memory, which must outlive the result (fuzzing,
+  // archives in memory).
+  static absl::StatusOr<PyTorchFile> Parse(absl::Span<const uint8_t> bytes, const PyTorchOptions& options = {});
 
   // "zip", "legacy" or "tar".
   const std::string& container() const { return container_; }
@@ -97,7 +101,7 @@ class PyTorchFile {
   // None) by dotted key path, for inspect.
   const nlohmann::ordered_json& metadata() const { return metadata_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
-  const MappedFile& file() const { return file_; }
+  absl::Span<const uint8_t> bytes() const { return bytes_; }
 
   // True when tensor i's bytes are a plain view of the file.
   bool IsZeroCopy(size_t i) const;
@@ -116,7 +120,9 @@ class PyTorchFile {
 
  private:
   friend class PyTorchLoader;
-  MappedFile file_;
+  std::optional<MappedFile> file_;  // Open() keeps the mapping alive
+  absl::Span<const uint8_t> bytes_;
+  std::string path_;
   std::string container_;
   bool big_endian_ = false;
   std::vector<TorchTensor> tensors_;

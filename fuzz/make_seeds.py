@@ -25,6 +25,17 @@ corpus/gguf_open_fuzzer/          whole .gguf files: valid ones (v1-v3, both
 corpus/gguf_split_fuzzer/         concatenated split sets (the fuzzer cuts its
                                   input before each later "GGUF"), plus the sets
                                   of up to 3 files in tests/data/gguf/split/.
+corpus/zip_fuzzer/                zip archives: stored and deflated entries, the
+                                  torch.save layout (flags 0x0808, 'FB' padding,
+                                  data descriptors, ZIP64 end records), ZIP64
+                                  extras, one written by zipfile with
+                                  force_zip64, each differential (duplicate and
+                                  mismatched names, flags, CRC, overlap, gaps,
+                                  comment tricks) and broken variants.
+corpus/pickle_fuzzer/             pickles: pickle.dumps of plain data (protocols
+                                  0-5), a torch-like state dict, protocol-5
+                                  buffers, and hand-made streams for each
+                                  decoder hazard (frames, memo, dynamic names).
 """
 
 import json
@@ -33,6 +44,7 @@ import os
 import re
 import shutil
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -545,6 +557,260 @@ def gguf_split_seeds():
     return s
 
 
+# ---- zip_fuzzer ----------------------------------------------------------------
+
+def raw_deflate(data):
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush()
+
+
+def zip_archive(members, zip64_end=False, prefix=b"", comment=b"", trailer=b""):
+    """members: dicts with name, data and optional deflate, flags, local_name,
+    descriptor, zip64 (central sizes/offset in a ZIP64 extra), align ('FB'
+    padding as torch writes), crc (override). Returns (bytes, layout)."""
+    out = bytearray(prefix)
+    lay = {"local": [], "central": []}
+    payloads = []
+    for m in members:
+        data = m["data"]
+        payload = raw_deflate(data) if m.get("deflate") else data
+        name = m["name"].encode() if isinstance(m["name"], str) else m["name"]
+        lname = m.get("local_name", name)
+        desc = m.get("descriptor", False)
+        flags = m.get("flags", 0) | (8 if desc else 0)
+        crc = m.get("crc", zlib.crc32(data))
+        lay["local"].append(len(out))
+        extra = b""
+        if m.get("align"):
+            base = len(out) + 30 + len(lname) + 4
+            pad = -base % m["align"]
+            extra = b"FB" + struct.pack("<H", pad) + b"Z" * pad
+        out += struct.pack("<IHHHIIIIHH", 0x04034B50, 45 if m.get("zip64") else 20, flags,
+                           8 if m.get("deflate") else 0, 0, 0 if desc else crc,
+                           0 if desc else len(payload), 0 if desc else len(data), len(lname), len(extra))
+        out += lname + extra + payload
+        if desc:
+            if m.get("zip64"):
+                out += struct.pack("<IIQQ", 0x08074B50, crc, len(payload), len(data))
+            else:
+                out += struct.pack("<IIII", 0x08074B50, crc, len(payload), len(data))
+        payloads.append(payload)
+    cd = len(out)
+    for i, m in enumerate(members):
+        data, payload = m["data"], payloads[i]
+        name = m["name"].encode() if isinstance(m["name"], str) else m["name"]
+        flags = m.get("flags", 0) | (8 if m.get("descriptor") else 0)
+        crc = m.get("crc", zlib.crc32(data))
+        extra = b""
+        csize, usize, off = len(payload), len(data), lay["local"][i]
+        if m.get("zip64"):
+            extra = struct.pack("<HHQQQ", 1, 24, usize, csize, off)
+            csize = usize = off = 0xFFFFFFFF
+        lay["central"].append(len(out))
+        out += struct.pack("<IHHHHIIIIHHHHHII", 0x02014B50, 45, 45, flags, 8 if m.get("deflate") else 0, 0,
+                           crc, csize, usize, len(name), len(extra), 0, 0, 0, 0, off)
+        out += name + extra
+    cd_size = len(out) - cd
+    n = len(members)
+    if zip64_end:
+        rec = len(out)
+        out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, n, n, cd_size, cd)
+        out += struct.pack("<IIQI", 0x07064B50, 0, rec, 1)
+    lay["eocd"] = len(out)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, cd_size, cd, len(comment)) + comment + trailer
+    return bytes(out), lay
+
+
+def patch(data, offset, fmt, *values):
+    b = bytearray(data)
+    struct.pack_into(fmt, b, offset, *values)
+    return bytes(b)
+
+
+# Written by CPython's zipfile (force_zip64=True: ZIP64 extras in the local headers).
+PYTHON_FORCE_ZIP64 = bytes.fromhex(
+    "504b03042d000000000000002100318833d8ffffffffffffffff090014006269672f612e62696e01001000140000000000000014000000"
+    "000000007a697036342073746f726564207061796c6f6164504b03042d00000008000000210007d66f90ffffffffffffffff0900140062"
+    "69672f622e74787401001000b4000000000000000e000000000000004b494dcb492c494d5148193a0c00504b01022d032d00000000000000"
+    "2100318833d814000000140000000900000000000000000000008001000000006269672f612e62696e504b01022d032d0000000800000021"
+    "0007d66f900e000000b400000009000000000000000000000080014f0000006269672f622e747874504b050600000000020002006e000000"
+    "980000000000")
+
+
+def zip_seeds():
+    s = {}
+    text = b"the quick brown fox " * 20
+    torch = [dict(name="archive/data.pkl", data=b"\x80\x02}q\x00.", flags=0x800, descriptor=True, align=64),
+             dict(name="archive/data/0", data=struct.pack("<4f", 1, 2, 3, 4), flags=0x800, descriptor=True,
+                  align=64),
+             dict(name="archive/version", data=b"3\n", flags=0x800, descriptor=True, align=64)]
+    basic = [dict(name="dir/", data=b""), dict(name="dir/a.txt", data=b"hello"),
+             dict(name="dir/b.txt", data=text, deflate=True)]
+    s["valid_empty"], _ = zip_archive([])
+    s["valid_basic"], basic_lay = zip_archive(basic)
+    s["valid_torch"], _ = zip_archive(torch, zip64_end=True)
+    s["valid_zip64_extra"], _ = zip_archive(
+        [dict(name="big/a", data=b"zip64 payload", zip64=True),
+         dict(name="big/b", data=text, deflate=True, zip64=True, descriptor=True)], zip64_end=True)
+    s["valid_python_force_zip64"] = PYTHON_FORCE_ZIP64
+    s["valid_comment"], _ = zip_archive(basic[1:], comment=b"a comment")
+    s["valid_empty_deflate"], _ = zip_archive([dict(name="e", data=b"", deflate=True)])
+
+    s["issue_duplicate"], _ = zip_archive([dict(name="a", data=b"1"), dict(name="b", data=b"2"),
+                                           dict(name="a", data=b"3")])
+    s["issue_local_name"], _ = zip_archive([dict(name="archive/data.pkl", data=b"x", local_name=b"evil.pkl")])
+    s["issue_flags_encrypted"], _ = zip_archive([dict(name="a", data=b"secret", flags=1)])
+    s["issue_flags_patched"], _ = zip_archive([dict(name="a", data=b"secret", flags=0x20, deflate=True)])
+    s["issue_crc"], _ = zip_archive([dict(name="a.pkl", data=b"pickle", crc=0xDEADBEEF),
+                                     dict(name="b", data=text, deflate=True, crc=1)])
+    s["issue_unsafe_names"], _ = zip_archive([dict(name="../x", data=b"1"), dict(name="/abs", data=b"2"),
+                                              dict(name=b"a\\b\x00c", data=b"3")])
+    s["issue_prefix"], _ = zip_archive(basic, prefix=b"#!/bin/sh\nexit 0\n")
+    s["issue_trailer"], _ = zip_archive(basic, trailer=b"appended")
+    s["issue_comment_signature"], _ = zip_archive(basic, comment=b"PK\x05\x06" + b"\x00" * 18)
+    data, lay = zip_archive([dict(name="a", data=b"shared"), dict(name="b", data=b"other")])
+    data = patch(data, lay["central"][1] + 16, "<III", zlib.crc32(b"shared"), 6, 6)
+    s["issue_overlap"] = patch(data, lay["central"][1] + 42, "<I", 0)
+    data, lay = zip_archive([dict(name="a", data=b"abc")])
+    data = patch(data, lay["central"][0] + 10, "<H", 12)
+    s["issue_method"] = patch(data, lay["local"][0] + 8, "<H", 12)
+    data, lay = zip_archive(torch, zip64_end=True)
+    s["issue_eocd_mismatch"] = patch(data, lay["eocd"] + 8, "<HH", 2, 2)
+
+    b = s["valid_basic"]
+    eocd = basic_lay["eocd"]
+    s["bad_truncated_eocd"] = b[:eocd + 10]
+    s["bad_truncated_half"] = b[:len(b) // 2]
+    s["bad_count_huge"] = patch(b, eocd + 8, "<HH", 0xFFFF, 0xFFFF)
+    s["bad_count_low"] = patch(b, eocd + 8, "<HH", 2, 2)
+    s["bad_cd_offset"] = patch(b, eocd + 16, "<I", 0xFFFFFF00)
+    s["bad_cd_signature"] = patch(b, basic_lay["central"][1], "<I", 0x12345678)
+    s["bad_local_offset"] = patch(b, basic_lay["central"][2] + 42, "<I", 1)
+    s["bad_data_out_of_file"] = patch(b, basic_lay["central"][2] + 20, "<I", 0x7FFFFFFF)
+    s["bad_inflate_size"] = patch(patch(b, basic_lay["central"][2] + 24, "<I", len(text) + 1),
+                                  basic_lay["local"][2] + 22, "<I", len(text) + 1)
+    s["bad_inflate_stream"] = patch(b, basic_lay["local"][2] + 30 + 9, "<B", 0x07)
+    s["bad_inflate_ratio"] = patch(b, basic_lay["central"][2] + 24, "<I", 0xF0000000)
+    s["bad_multi_disk"] = patch(b, eocd + 4, "<H", 1)
+    t = s["valid_torch"]
+    loc = t.rfind(b"PK\x06\x07")
+    s["bad_eocd64_offset"] = patch(t, loc + 8, "<Q", 0xFFFFFFFFFFFFFF00)
+    s["bad_eocd64_signature"] = patch(t, t.rfind(b"PK\x06\x06"), "<I", 0)
+    data, lay = zip_archive([dict(name="a", data=b"x", zip64=True)])
+    s["bad_zip64_extra_short"] = patch(data, lay["central"][0] + 46 + 1 + 2, "<H", 16)
+    return s
+
+
+def pickle_seeds():
+    """Real pickles (pickle.dumps, protocols 0-5), a torch-like state dict
+    (protocol 2, as torch.save writes data.pkl: OrderedDict, _rebuild_tensor_v2,
+    storages by BINPERSID), and hand-made streams for each decoder hazard."""
+    import collections
+    import pickle
+    import sys
+    import types
+
+    s = {}
+    value = {"ints": [0, -1, 255, 65536, 2**31, 2**63, -(2**63) - 1, 2**100], "floats": [0.5, -0.0, float("inf")],
+             "str": ["", "h\u00e9llo", "\ud800", "a\\b\nc"], "bytes": [b"", b"\x00\xff", bytearray(b"ab")],
+             "nested": ((1, (2,)), {3, 4}, frozenset({5}), None, True, False)}
+    shared = [1]
+    value["shared"] = [shared, shared]
+    for p in range(6):
+        s["plain_p%d" % p] = pickle.dumps(value, protocol=p)
+    cyc = []
+    cyc.append(cyc)
+    s["self_list_p2"] = pickle.dumps(cyc, protocol=2)
+    s["long_list_p4"] = pickle.dumps([None] * 1000 + [1], protocol=4)
+
+    # torch-like: fake modules so pickle can name the globals; nothing runs.
+    torch = types.ModuleType("torch")
+    utils = types.ModuleType("torch._utils")
+
+    class FloatStorage:
+        pass
+
+    def _rebuild_tensor_v2(*args):
+        pass
+
+    FloatStorage.__module__, FloatStorage.__qualname__ = "torch", "FloatStorage"
+    _rebuild_tensor_v2.__module__, _rebuild_tensor_v2.__qualname__ = "torch._utils", "_rebuild_tensor_v2"
+    torch.FloatStorage = FloatStorage
+    torch._utils = utils
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    saved = {k: sys.modules.get(k) for k in ("torch", "torch._utils")}
+    sys.modules["torch"] = torch
+    sys.modules["torch._utils"] = utils
+    try:
+        class Storage:
+            def __init__(self, key, n):
+                self.key, self.n = key, n
+
+        class Tensor:
+            def __init__(self, storage, offset, size, stride):
+                self.args = (storage, offset, size, stride, False, collections.OrderedDict())
+
+            def __reduce_ex__(self, proto):
+                return (_rebuild_tensor_v2, self.args)
+
+        class TorchPickler(pickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, Storage):
+                    return ("storage", FloatStorage, obj.key, "cpu", obj.n)
+                return None
+
+        import io
+        st0, st1 = Storage("0", 6), Storage("1", 4)
+        sd = collections.OrderedDict([("layer.weight", Tensor(st0, 0, (2, 3), (3, 1))),
+                                      ("layer.bias", Tensor(st1, 0, (2,), (1,))),
+                                      ("layer.bias_view", Tensor(st1, 2, (2,), (1,)))])
+        sd._metadata = collections.OrderedDict([("", {"version": 1})])
+        buf = io.BytesIO()
+        TorchPickler(buf, protocol=2).dump(sd)
+        s["torch_state_dict_p2"] = buf.getvalue()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+
+    # Protocol 5 out-of-band buffers (NEXT_BUFFER, READONLY_BUFFER).
+    s["buffers_p5"] = pickle.dumps([pickle.PickleBuffer(b"abc"), pickle.PickleBuffer(bytearray(b"xy"))],
+                                   protocol=5, buffer_callback=lambda b: False)
+
+    def su(t):
+        b = t.encode()
+        return b"\x8c" + bytes([len(b)]) + b
+
+    def frame(n):
+        return b"\x95" + n.to_bytes(8, "little")
+
+    p4 = b"\x80\x04"
+    s["hand_global_reduce_p0"] = b"cos\nsystem\n(S'ls'\ntR."
+    s["hand_inst_obj_p0"] = b"(S'ls'\nios\nsystem\n(cos\nsystem\nS'x'\no\x86."
+    s["hand_stack_global_dotted"] = p4 + su("pathlib") + b"\x94" + su("os.system") + b"\x94\x93" + su("id") + b"\x85R."
+    s["hand_stack_global_dynamic"] = p4 + b"cbuiltins\nstr\n" + su("os") + b"\x85R" + su("system") + b"\x93)R."
+    s["hand_newobj_build"] = p4 + b"c__main__\nC\n)\x81c__main__\nD\n)}\x92}" + su("x") + b"K\x01sb\x86."
+    s["hand_ext"] = b"\x80\x02\x82\x05\x83\x34\x12\x84\x78\x56\x34\x12\x87."
+    s["hand_persid"] = b"Pstorage 0\n(X\x07\x00\x00\x00storageQ\x86."
+    s["hand_memoize_after_pop"] = p4 + su("a") + b"\x94" + su("b") + b"\x940" + su("c") + b"\x94h\x01h\x02\x86."
+    s["hand_memo_missing"] = b"\x80\x02K\x01q\x04h\x05."
+    s["hand_text_memo"] = b"Np 1\n0K\x07p+2\n0S'x'\np0_3\n0(g1\ng 2 \ng3\nt."
+    s["hand_frame_cut"] = p4 + frame(3) + su("hello") + b"."
+    s["hand_frame_nested"] = p4 + frame(10) + frame(1) + b"N."
+    s["hand_frame_too_long"] = p4 + frame(100) + b"N."
+    s["hand_pop_mark"] = b"N(0K\x01(K\x02K\x031\x86."
+    s["hand_text_numbers"] = b"(I010\nI01\nL0x10L\nL-123456789012345678901234567890L\nF1.5\nFnan\nI0b11\nt."
+    s["hand_text_strings"] = b"(S'\\x41\\101\\n'\nV\\u0041\\\\u0041\\ud800\xe9\nX\x03\x00\x00\x00\xed\xa0\x80t."
+    s["hand_long1"] = b"\x80\x02(\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x80\x00\x8a\x0a\x01" + b"\x00" * 9 + b"\x8b\x01\x00\x00\x00\xfft."
+    s["hand_method_calls"] = p4 + b"ccollections\nOrderedDict\n)R(" + su("a") + b"K\x01u(K\x02eK\x05(u."
+    s["hand_proto6"] = b"\x80\x06N."
+    s["hand_bad_opcode"] = b"\x80\x02N\xff."
+    s["hand_two_pickles"] = b"\x80\x02N.\x80\x02cos\nsystem\n."
+    return s
+
+
 def write(target, seeds):
     out = os.path.join(HERE, "corpus", target)
     shutil.rmtree(out, ignore_errors=True)
@@ -561,6 +827,8 @@ TARGETS = {
     "safetensors_index_fuzzer": index_seeds,
     "gguf_open_fuzzer": gguf_open_seeds,
     "gguf_split_fuzzer": gguf_split_seeds,
+    "zip_fuzzer": zip_seeds,
+    "pickle_fuzzer": pickle_seeds,
 }
 
 

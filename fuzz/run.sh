@@ -26,7 +26,7 @@ shift 2
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 targets=("$@")
 if [[ ${#targets[@]} -eq 0 ]]; then
-  targets=(safetensors_open_fuzzer safetensors_index_fuzzer gguf_open_fuzzer gguf_split_fuzzer)
+  targets=(safetensors_open_fuzzer safetensors_index_fuzzer gguf_open_fuzzer gguf_split_fuzzer zip_fuzzer pickle_fuzzer pytorch_open_fuzzer scan_fuzzer)
 fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}

@@ -5,7 +5,10 @@
 // unpickler decides what executes, so that is what we model.
 #include "ckpt/pickle.h"
 
+#include <locale.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -65,6 +68,251 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// Py_ISSPACE (and the C locale's isspace, which is the same set).
+bool IsPySpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
+}
+
+// C functions see a line only up to its first NUL (CPython passes the line
+// as a C string to strtol, PyLong_FromString and the float parser).
+std::string_view UpToNul(std::string_view s) {
+  size_t nul = s.find('\0');
+  return nul == std::string_view::npos ? s : s.substr(0, nul);
+}
+
+// The value of an integer literal: sign, base and digits (no underscores,
+// no leading zeros; empty for zero).
+struct IntLiteral {
+  bool neg = false;
+  int base = 10;
+  std::string digits;
+};
+
+int DigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'Z') return c - 'A' + 10;
+  return 99;
+}
+
+// PyLong_FromString(s, NULL, base) for base 0 or 10: false where it raises.
+// (CPython's 4300-digit limit for base 10 is not applied: the limit can be
+// raised at run time, and decoding on is the safe side for a scanner.)
+bool ParsePyLong(std::string_view s, int base, IntLiteral* out) {
+  s = UpToNul(s);
+  size_t i = 0;
+  while (i < s.size() && IsPySpace(s[i])) ++i;
+  out->neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) out->neg = s[i++] == '-';
+  auto at = [&](size_t k) { return k < s.size() ? s[k] : '\0'; };
+  bool error_if_nonzero = false;
+  if (base == 0) {
+    char p = static_cast<char>(at(i + 1) | 0x20);
+    if (at(i) != '0') {
+      base = 10;
+    } else if (p == 'x') {
+      base = 16;
+    } else if (p == 'o') {
+      base = 8;
+    } else if (p == 'b') {
+      base = 2;
+    } else {
+      error_if_nonzero = true;  // a C-style octal literal: only zero is valid
+      base = 10;
+    }
+  }
+  if (at(i) == '0' && base != 10) {
+    char p = static_cast<char>(at(i + 1) | 0x20);
+    if ((base == 16 && p == 'x') || (base == 8 && p == 'o') || (base == 2 && p == 'b')) {
+      i += 2;
+      if (at(i) == '_') ++i;  // one underscore may follow the prefix
+    }
+  }
+  if (at(i) == '_') return false;
+  out->base = base;
+  out->digits.clear();
+  size_t ndigits = 0;
+  char prev = 0;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '_') {
+      if (prev == '_') return false;
+    } else if (DigitValue(c) < base) {
+      ++ndigits;
+      if (!(out->digits.empty() && c == '0')) out->digits.push_back(c);
+    } else {
+      break;
+    }
+    prev = c;
+  }
+  if (prev == '_' || ndigits == 0) return false;
+  if (error_if_nonzero && !out->digits.empty()) return false;
+  while (i < s.size() && IsPySpace(s[i])) ++i;
+  return i == s.size();
+}
+
+// The literal's value when it fits int64.
+bool IntLiteralToInt64(const IntLiteral& lit, int64_t* v) {
+  unsigned __int128 m = 0;
+  for (char c : lit.digits) {
+    m = m * lit.base + DigitValue(c);
+    if (m > (static_cast<unsigned __int128>(1) << 63)) return false;
+  }
+  const unsigned __int128 limit = (static_cast<unsigned __int128>(1) << 63) - (lit.neg ? 0 : 1);
+  if (m > limit) return false;
+  *v = lit.neg ? static_cast<int64_t>(-static_cast<__int128>(m)) : static_cast<int64_t>(m);
+  return true;
+}
+
+// A power-of-two-base literal as little-endian two's-complement bytes (the
+// LONG1 form), in linear time.
+std::string IntLiteralToLongBytes(const IntLiteral& lit) {
+  const int bits = lit.base == 16 ? 4 : lit.base == 8 ? 3 : 1;
+  std::string out;
+  uint32_t acc = 0;
+  int nacc = 0;
+  for (size_t k = lit.digits.size(); k-- > 0;) {
+    acc |= static_cast<uint32_t>(DigitValue(lit.digits[k])) << nacc;
+    nacc += bits;
+    while (nacc >= 8) {
+      out.push_back(static_cast<char>(acc & 0xFF));
+      acc >>= 8;
+      nacc -= 8;
+    }
+  }
+  if (nacc > 0) out.push_back(static_cast<char>(acc & 0xFF));
+  while (!out.empty() && out.back() == 0) out.pop_back();
+  out.push_back('\0');  // room for the sign bit
+  if (lit.neg) {
+    unsigned carry = 1;
+    for (char& c : out) {
+      unsigned v = static_cast<unsigned>(static_cast<uint8_t>(~static_cast<uint8_t>(c))) + carry;
+      c = static_cast<char>(v & 0xFF);
+      carry = v >> 8;
+    }
+  }
+  // Drop redundant sign bytes.
+  while (out.size() > 1) {
+    uint8_t top = out[out.size() - 1], next = out[out.size() - 2];
+    if ((top == 0 && !(next & 0x80)) || (top == 0xFF && (next & 0x80))) {
+      out.pop_back();
+    } else {
+      break;
+    }
+  }
+  return out;
+}
+
+// glibc's strtol(s, &end, 0) when it consumes all of `s`: C-style octal
+// with a leading 0, hex with 0x. False when it stops early or overflows.
+bool StrtolWhole(std::string_view s, int64_t* v) {
+  size_t i = 0;
+  while (i < s.size() && IsPySpace(s[i])) ++i;
+  bool neg = false;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
+  int base = 10;
+  if (i < s.size() && s[i] == '0') {
+    if (i + 2 < s.size() && (s[i + 1] | 0x20) == 'x' && DigitValue(s[i + 2]) < 16) {
+      base = 16;
+      i += 2;
+    } else {
+      base = 8;
+    }
+  }
+  if (i == s.size()) return false;
+  unsigned __int128 m = 0;
+  for (; i < s.size(); ++i) {
+    int d = DigitValue(s[i]);
+    if (d >= base) return false;
+    m = m * base + d;
+    if (m > (static_cast<unsigned __int128>(1) << 63)) return false;  // ERANGE
+  }
+  if (m > (static_cast<unsigned __int128>(1) << 63) - (neg ? 0 : 1)) return false;
+  *v = neg ? static_cast<int64_t>(-static_cast<__int128>(m)) : static_cast<int64_t>(m);
+  return true;
+}
+
+// The float syntax PyOS_string_to_double accepts (no whitespace, no hex,
+// no underscores): [sign] (digits [. [digits]] | . digits) [e [sign] digits],
+// or [sign] inf / infinity / nan in any case.
+bool IsPyFloatText(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  std::string lower;
+  for (size_t k = i; k < s.size(); ++k) lower.push_back(static_cast<char>(s[k] | 0x20));
+  if (lower == "inf" || lower == "infinity" || lower == "nan") return true;
+  auto digits = [&]() {
+    size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  size_t n = digits();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    n += digits();
+  }
+  if (n == 0) return false;
+  if (i < s.size() && (s[i] | 0x20) == 'e') {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// Well-formed UTF-8; with `surrogates`, encoded U+D800..U+DFFF pass too
+// (Python's "surrogatepass", which BINUNICODE decoding uses).
+bool IsUtf8(std::string_view s, bool surrogates) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    // ASCII runs, 8 bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      if (w & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    uint8_t c = p[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (n - i < static_cast<size_t>(len)) return false;
+    for (int k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
+    if (!surrogates && cp >= 0xD800 && cp <= 0xDFFF) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool IsAscii(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) return false;
+  }
+  return true;
 }
 
 class Decoder {
@@ -189,13 +437,44 @@ class Decoder {
     p_.imports.push_back({Abs(op_pos_), op_, module, name, g});
     return g;
   }
-  // A str operand of STACK_GLOBAL must be a str (as in CPython).
-  absl::Status StringOperand(uint32_t id, std::string_view what, std::string_view* out) const {
+  // An operand of STACK_GLOBAL must be a str (as in CPython): a kString,
+  // or a Python-2 str (STRING / BINSTRING forms, which the unpickler decodes
+  // to str). A value only known at run time (a call result, a global, a
+  // persistent id, an extension, a buffer) may be a str: it is accepted
+  // with `known` false and an empty text.
+  absl::Status StringOperand(uint32_t id, std::string_view what, std::string_view* out, bool* known) const {
     const PickleNode& n = p_.nodes[id];
-    if (n.kind != PickleKind::kString) {
-      return Bad("pickle.value", StrCat("the ", what, " must be a str, not ", PickleKindName(n.kind)));
+    *known = true;
+    switch (n.kind) {
+      case PickleKind::kString:
+        *out = n.text;
+        return absl::OkStatus();
+      case PickleKind::kBytes:
+        if (n.opcode == STRING || n.opcode == BINSTRING || n.opcode == SHORT_BINSTRING) {
+          *out = n.text;
+          return absl::OkStatus();
+        }
+        break;
+      case PickleKind::kObject:
+      case PickleKind::kGlobal:
+      case PickleKind::kPersistentId:
+      case PickleKind::kExt:
+      case PickleKind::kBuffer:
+        *known = false;
+        *out = {};
+        return absl::OkStatus();
+      default:
+        break;
     }
-    *out = n.text;
+    return Bad("pickle.value", StrCat("the ", what, " must be a str, not ", PickleKindName(n.kind)));
+  }
+
+  // A GLOBAL / INST line: not empty, UTF-8 (GLOBAL) or ASCII (INST).
+  absl::Status NameLine(std::string_view line, std::string_view what, bool ascii) const {
+    if (line.empty()) return Bad("pickle.value", StrCat("empty ", what, " line"));
+    if (ascii ? !IsAscii(line) : !IsUtf8(line, /*surrogates=*/false)) {
+      return Bad("pickle.value", StrCat("the ", what, " is not ", ascii ? "ASCII" : "UTF-8"));
+    }
     return absl::OkStatus();
   }
 
@@ -208,60 +487,77 @@ class Decoder {
   }
 
   // ---- text forms ------------------------------------------------------------
-  // INT / LONG lines: decimal (CPython uses base 0 for INT, so 0x... and
-  // underscores are accepted there; we accept plain decimal and 0x/0o/0b).
-  absl::Status PushTextInt(std::string_view line, bool is_long) {
-    if (!is_long && (line == "00" || line == "01")) {
-      uint32_t id;
-      CKPT_RETURN_IF_ERROR(Push(PickleKind::kBool, &id));
-      p_.nodes[id].int_value = line == "01";
+  // An int literal's node: kInt when it fits int64, else kBigInt (decimal
+  // text for base 10, LONG1-style bytes for the power-of-two bases).
+  absl::Status PushIntLiteral(const IntLiteral& lit) {
+    uint32_t id = 0;
+    int64_t v = 0;
+    if (IntLiteralToInt64(lit, &v)) {
+      CKPT_RETURN_IF_ERROR(Push(PickleKind::kInt, &id));
+      p_.nodes[id].int_value = v;
       return absl::OkStatus();
     }
-    std::string_view s = line;
-    if (is_long && !s.empty() && s.back() == 'L') s.remove_suffix(1);
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    bool neg = false;
-    std::string_view digits = s;
-    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) {
-      neg = digits[0] == '-';
-      digits.remove_prefix(1);
+    CKPT_RETURN_IF_ERROR(Push(PickleKind::kBigInt, &id));
+    if (lit.base == 10) {
+      p_.nodes[id].text = Own(StrCat(lit.neg ? "-" : "", lit.digits));
+    } else {
+      p_.nodes[id].text = Own(IntLiteralToLongBytes(lit));
+      p_.nodes[id].big_binary = true;
     }
-    int base = 10;
-    if (digits.size() > 2 && digits[0] == '0' && (digits[1] | 0x20) != 0 &&
-        std::strchr("xob", digits[1] | 0x20) != nullptr) {
-      base = (digits[1] | 0x20) == 'x' ? 16 : (digits[1] | 0x20) == 'o' ? 8 : 2;
-      digits.remove_prefix(2);
-    }
-    if (digits.empty()) return Bad("pickle.value", StrCat("'", s, "' is not an integer"));
-    unsigned __int128 v = 0;
-    bool big = false;
-    for (char c : digits) {
-      if (c == '_') continue;
-      int d = HexValue(c);
-      if (d < 0 || d >= base) return Bad("pickle.value", StrCat("'", s, "' is not an integer"));
-      if (!big) {
-        v = v * base + d;
-        if (v > (static_cast<unsigned __int128>(1) << 64)) big = true;
+    return absl::OkStatus();
+  }
+
+  // INT: CPython tries strtol(line, &end, 0) (so "010" is 8) and, unless it
+  // consumed the whole line without overflow, int(line, 0). A two-character
+  // line that strtol reads as 0 or 1 ("00", "01", " 1", "-0") is a bool.
+  absl::Status PushTextInt(std::string_view line) {
+    if (line.empty()) return Bad("pickle.value", "empty line");
+    int64_t x = 0;
+    uint32_t id = 0;
+    if (StrtolWhole(UpToNul(line), &x)) {
+      if (line.size() == 2 && (x == 0 || x == 1)) {
+        CKPT_RETURN_IF_ERROR(Push(PickleKind::kBool, &id));
+      } else {
+        CKPT_RETURN_IF_ERROR(Push(PickleKind::kInt, &id));
       }
+      p_.nodes[id].int_value = x;
+      return absl::OkStatus();
+    }
+    IntLiteral lit;
+    if (!ParsePyLong(line, 0, &lit)) return Bad("pickle.value", "the operand is not an integer");
+    return PushIntLiteral(lit);
+  }
+
+  // LONG: int(line, 0) after dropping one trailing 'L'.
+  absl::Status PushTextLong(std::string_view line) {
+    if (line.empty()) return Bad("pickle.value", "empty line");
+    if (line.back() == 'L') line.remove_suffix(1);
+    IntLiteral lit;
+    if (!ParsePyLong(line, 0, &lit)) return Bad("pickle.value", "the operand is not an integer");
+    return PushIntLiteral(lit);
+  }
+
+  // FLOAT: PyOS_string_to_double, which must end the line (or meet a NUL);
+  // a finite literal that overflows is an error, one that underflows is 0.
+  absl::Status PushTextFloat(std::string_view line) {
+    if (line.empty()) return Bad("pickle.value", "empty line");
+    std::string s(UpToNul(line));
+    if (!IsPyFloatText(s)) return Bad("pickle.value", "the operand is not a float");
+    static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(0));
+    double d = strtod_l(s.c_str(), nullptr, c_locale);
+    if (std::isinf(d)) {
+      std::string_view t = s;
+      if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
+      if (!t.empty() && (t[0] | 0x20) != 'i') return Bad("pickle.value", "the float overflows");
     }
     uint32_t id = 0;
-    unsigned __int128 limit = neg ? (static_cast<unsigned __int128>(1) << 63)
-                                  : (static_cast<unsigned __int128>(1) << 63) - 1;
-    if (big || v > limit) {
-      CKPT_RETURN_IF_ERROR(Push(PickleKind::kBigInt, &id));
-      p_.nodes[id].text = s;
-      return absl::OkStatus();
-    }
-    CKPT_RETURN_IF_ERROR(Push(PickleKind::kInt, &id));
-    p_.nodes[id].int_value = neg ? static_cast<int64_t>(-static_cast<__int128>(v))
-                                 : static_cast<int64_t>(v);
+    CKPT_RETURN_IF_ERROR(Push(PickleKind::kFloat, &id));
+    p_.nodes[id].float_value = d;
     return absl::OkStatus();
   }
 
   // STRING: a Python repr of a byte string, quoted with ' or ".
   absl::Status PushQuotedString(std::string_view line) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (line.size() < 2 || line.front() != line.back() || (line.front() != '\'' && line.front() != '"')) {
       return Bad("pickle.value", "the STRING operand is not quoted");
     }
@@ -270,10 +566,11 @@ class Decoder {
     out.reserve(body.size());
     for (size_t i = 0; i < body.size(); ++i) {
       char c = body[i];
-      if (c != '\\' || i + 1 == body.size()) {
+      if (c != '\\') {
         out.push_back(c);
         continue;
       }
+      if (i + 1 == body.size()) return Bad("pickle.value", "trailing \\ in STRING");
       char e = body[++i];
       switch (e) {
         case 'n': out.push_back('\n'); break;
@@ -351,6 +648,17 @@ class Decoder {
     return absl::OkStatus();
   }
 
+  // BINUNICODE forms: UTF-8, decoded with "surrogatepass".
+  absl::Status PushUnicode(uint64_t n) {
+    const uint8_t* p = nullptr;
+    CKPT_RETURN_IF_ERROR(Take(n, &p));
+    if (!IsUtf8(View(p, n), /*surrogates=*/true)) return Bad("pickle.value", "the operand is not UTF-8");
+    uint32_t id = 0;
+    CKPT_RETURN_IF_ERROR(Push(PickleKind::kString, &id));
+    p_.nodes[id].text = View(p, n);
+    return absl::OkStatus();
+  }
+
   absl::Status PushBytesLike(PickleKind kind, uint64_t n) {
     const uint8_t* p = nullptr;
     CKPT_RETURN_IF_ERROR(Take(n, &p));
@@ -375,13 +683,13 @@ class Decoder {
     stack_.push_back(it->second);
     return absl::OkStatus();
   }
-  absl::StatusOr<uint64_t> TextKey(std::string_view line) {
-    uint64_t v = 0;
-    if (line.empty() || line.size() > 19) return Bad("pickle.value", "bad memo key");
-    for (char c : line) {
-      if (c < '0' || c > '9') return Bad("pickle.value", "bad memo key");
-      v = v * 10 + (c - '0');
-    }
+  // PUT / GET keys: int(line, 10) as a Py_ssize_t ("+3", " 3 " and "0_3"
+  // are all key 3). PUT refuses a negative key; GET of one finds nothing.
+  absl::StatusOr<int64_t> TextKey(std::string_view line) {
+    IntLiteral lit;
+    int64_t v = 0;
+    if (line.empty() || !ParsePyLong(line, 10, &lit)) return Bad("pickle.value", "the memo key is not an integer");
+    if (!IntLiteralToInt64(lit, &v)) return Bad("pickle.value", "the memo key does not fit a Py_ssize_t");
     return v;
   }
 
@@ -436,12 +744,16 @@ class Decoder {
       case FRAME:
         CKPT_RETURN_IF_ERROR(TakeInt(8, &v));
         if (v > in_.size() - pos_) return Truncated("the frame");
-        if (frame_end_ != 0 && op_pos_ < frame_end_) {
+        // pickle.py refuses a FRAME unless the previous frame was read to
+        // its last byte (the FRAME opcode and operand may be those bytes).
+        if (frame_end_ != 0 && pos_ < frame_end_) {
           Anomaly("pickle.frame_mismatch",
                   StrCat("a new FRAME starts before the previous frame ends at offset ", Abs(frame_end_)));
+        } else if (frame_end_ != 0 && pos_ > frame_end_) {
+          Anomaly("pickle.frame_mismatch",
+                  StrCat("FRAME crosses the end of the frame at offset ", Abs(frame_end_)));
         }
-        frame_end_ = pos_ + v;
-        if (v == 0) frame_end_ = 0;
+        frame_end_ = v == 0 ? 0 : pos_ + v;
         return absl::OkStatus();
       case STOP:
         CKPT_RETURN_IF_ERROR(Pop(&a));
@@ -486,9 +798,11 @@ class Decoder {
         p_.nodes[id].int_value = static_cast<int64_t>(v);
         return absl::OkStatus();
       case INT:
+        CKPT_RETURN_IF_ERROR(TakeLine(&line));
+        return PushTextInt(line);
       case LONG:
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
-        return PushTextInt(line, op_ == LONG);
+        return PushTextLong(line);
       case LONG1:
       case LONG4: {
         CKPT_RETURN_IF_ERROR(TakeInt(op_ == LONG1 ? 1 : 4, &v));
@@ -501,22 +815,25 @@ class Decoder {
           CKPT_RETURN_IF_ERROR(Push(PickleKind::kInt, &id));
           p_.nodes[id].int_value = static_cast<int64_t>(u);
         } else {
-          CKPT_RETURN_IF_ERROR(Push(PickleKind::kBigInt, &id));
-          p_.nodes[id].text = View(p, v);
-          p_.nodes[id].big_binary = true;
+          // More bytes than needed (never written, but valid): kInt when the
+          // value fits int64 all the same.
+          const uint8_t sign = (p[7] & 0x80) ? 0xFF : 0x00;
+          bool fits = true;
+          for (uint64_t k = 8; k < v && fits; ++k) fits = p[k] == sign;
+          if (fits) {
+            CKPT_RETURN_IF_ERROR(Push(PickleKind::kInt, &id));
+            p_.nodes[id].int_value = static_cast<int64_t>(LoadLE(p, 8));
+          } else {
+            CKPT_RETURN_IF_ERROR(Push(PickleKind::kBigInt, &id));
+            p_.nodes[id].text = View(p, v);
+            p_.nodes[id].big_binary = true;
+          }
         }
         return absl::OkStatus();
       }
-      case FLOAT: {
+      case FLOAT:
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
-        std::string s(line);
-        char* end = nullptr;
-        double d = std::strtod(s.c_str(), &end);
-        if (s.empty() || end == s.c_str()) return Bad("pickle.value", "the FLOAT operand is not a number");
-        CKPT_RETURN_IF_ERROR(Push(PickleKind::kFloat, &id));
-        p_.nodes[id].float_value = d;
-        return absl::OkStatus();
-      }
+        return PushTextFloat(line);
       case BINFLOAT: {
         const uint8_t* p = nullptr;
         CKPT_RETURN_IF_ERROR(Take(8, &p));
@@ -537,21 +854,20 @@ class Decoder {
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
         return PushRawUnicode(line);
       case BINSTRING:
-        CKPT_RETURN_IF_ERROR(TakeInt(4, &v));
-        if (static_cast<int32_t>(v) < 0) return Bad("pickle.value", "negative byte count");
+        CKPT_RETURN_IF_ERROR(TakeInt(4, &v));  // unsigned in the C unpickler
         return PushBytesLike(PickleKind::kBytes, v);
       case SHORT_BINSTRING:
         CKPT_RETURN_IF_ERROR(TakeInt(1, &v));
         return PushBytesLike(PickleKind::kBytes, v);
       case BINUNICODE:
         CKPT_RETURN_IF_ERROR(TakeInt(4, &v));
-        return PushBytesLike(PickleKind::kString, v);
+        return PushUnicode(v);
       case SHORT_BINUNICODE:
         CKPT_RETURN_IF_ERROR(TakeInt(1, &v));
-        return PushBytesLike(PickleKind::kString, v);
+        return PushUnicode(v);
       case BINUNICODE8:
         CKPT_RETURN_IF_ERROR(TakeInt(8, &v));
-        return PushBytesLike(PickleKind::kString, v);
+        return PushUnicode(v);
       case BINBYTES:
         CKPT_RETURN_IF_ERROR(TakeInt(4, &v));
         return PushBytesLike(PickleKind::kBytes, v);
@@ -627,8 +943,10 @@ class Decoder {
       case PUT:
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
         {
-          CKPT_ASSIGN_OR_RETURN(uint64_t key, TextKey(line));
-          return Put(key);
+          CKPT_RETURN_IF_ERROR(Top(&a));
+          CKPT_ASSIGN_OR_RETURN(int64_t key, TextKey(line));
+          if (key < 0) return Bad("pickle.value", "negative memo key");
+          return Put(static_cast<uint64_t>(key));
         }
       case BINPUT:
         CKPT_RETURN_IF_ERROR(TakeInt(1, &v));
@@ -641,8 +959,9 @@ class Decoder {
       case GET:
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
         {
-          CKPT_ASSIGN_OR_RETURN(uint64_t key, TextKey(line));
-          return Get(key);
+          CKPT_ASSIGN_OR_RETURN(int64_t key, TextKey(line));
+          if (key < 0) return Bad("pickle.memo_missing", StrCat("memo key ", key, " was never stored"));
+          return Get(static_cast<uint64_t>(key));
         }
       case BINGET:
         CKPT_RETURN_IF_ERROR(TakeInt(1, &v));
@@ -653,8 +972,11 @@ class Decoder {
 
       // ---- imports
       case GLOBAL: {
+        // Each line non-empty and strict UTF-8, checked in CPython's order.
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
+        CKPT_RETURN_IF_ERROR(NameLine(line, "module", /*ascii=*/false));
         CKPT_RETURN_IF_ERROR(TakeLine(&line2));
+        CKPT_RETURN_IF_ERROR(NameLine(line2, "name", /*ascii=*/false));
         CKPT_ASSIGN_OR_RETURN(id, Global(line, line2));
         stack_.push_back(id);
         return absl::OkStatus();
@@ -663,8 +985,14 @@ class Decoder {
         CKPT_RETURN_IF_ERROR(Pop(&b));
         CKPT_RETURN_IF_ERROR(Pop(&a));
         std::string_view module, name;
-        CKPT_RETURN_IF_ERROR(StringOperand(a, "module name", &module));
-        CKPT_RETURN_IF_ERROR(StringOperand(b, "global name", &name));
+        bool known_module = false, known_name = false;
+        CKPT_RETURN_IF_ERROR(StringOperand(a, "module name", &module, &known_module));
+        CKPT_RETURN_IF_ERROR(StringOperand(b, "global name", &name, &known_name));
+        if (!known_module || !known_name) {
+          Anomaly("pickle.dynamic_global",
+                  StrCat("STACK_GLOBAL takes its ", !known_module ? "module" : "name",
+                         " from a call or import result: what it imports is known only when it runs"));
+        }
         CKPT_ASSIGN_OR_RETURN(id, Global(module, name));
         stack_.push_back(id);
         return absl::OkStatus();
@@ -673,8 +1001,10 @@ class Decoder {
       case EXT2:
       case EXT4: {
         CKPT_RETURN_IF_ERROR(TakeInt(op_ == EXT1 ? 1 : op_ == EXT2 ? 2 : 4, &v));
+        const int64_t code = op_ == EXT4 ? static_cast<int32_t>(static_cast<uint32_t>(v)) : static_cast<int64_t>(v);
+        if (code <= 0) return Bad("pickle.value", StrCat("extension code ", code, " is not positive"));
         CKPT_RETURN_IF_ERROR(Push(PickleKind::kExt, &id));
-        p_.nodes[id].int_value = static_cast<int64_t>(v);
+        p_.nodes[id].int_value = code;
         p_.imports.push_back({Abs(op_pos_), op_, {}, {}, id});
         return absl::OkStatus();
       }
@@ -703,9 +1033,12 @@ class Decoder {
         return MakeObject(cls, args, kNoNode);
       }
       case INST: {
-        CKPT_RETURN_IF_ERROR(TakeLine(&line));
-        CKPT_RETURN_IF_ERROR(TakeLine(&line2));
+        // CPython finds the MARK first, then reads two ASCII lines.
         CKPT_RETURN_IF_ERROR(PopMark(&items));
+        CKPT_RETURN_IF_ERROR(TakeLine(&line));
+        CKPT_RETURN_IF_ERROR(NameLine(line, "module", /*ascii=*/true));
+        CKPT_RETURN_IF_ERROR(TakeLine(&line2));
+        CKPT_RETURN_IF_ERROR(NameLine(line2, "name", /*ascii=*/true));
         CKPT_ASSIGN_OR_RETURN(uint32_t cls, Global(line, line2));
         CKPT_ASSIGN_OR_RETURN(uint32_t args, NewNode(PickleKind::kTuple));
         AddItems(args, std::move(items));
@@ -719,6 +1052,7 @@ class Decoder {
         return absl::OkStatus();
       case PERSID:
         CKPT_RETURN_IF_ERROR(TakeLine(&line));
+        if (!IsAscii(line)) return Bad("pickle.value", "a protocol-0 persistent id must be ASCII");
         CKPT_RETURN_IF_ERROR(Push(PickleKind::kPersistentId, &id));
         p_.nodes[id].text = line;
         Call(kNoNode, kNoNode, id);
@@ -750,15 +1084,22 @@ class Decoder {
   }
 
   // APPEND(S) / SETITEM(S) / ADDITEMS: into a plain container of `want`
-  // kind, or a method call on an object. Anything else makes CPython raise.
+  // kind, or a method call (extend/append, __setitem__, add) on anything
+  // that may have the method: an object, and the containers whose methods
+  // CPython would find (bytearray.extend, list and bytearray item
+  // assignment). With no items CPython does nothing at all.
   absl::Status AddTo(uint32_t target, std::vector<uint32_t>&& items, PickleKind want) {
+    if (items.empty()) return absl::OkStatus();
     PickleKind k = p_.nodes[target].kind;
     if (k == want) {
       AddItems(target, std::move(items));
       return absl::OkStatus();
     }
-    if (k == PickleKind::kObject || k == PickleKind::kGlobal || k == PickleKind::kPersistentId ||
-        k == PickleKind::kExt) {
+    const bool method = k == PickleKind::kObject || k == PickleKind::kGlobal || k == PickleKind::kPersistentId ||
+                        k == PickleKind::kExt || k == PickleKind::kBuffer ||
+                        (want == PickleKind::kList && k == PickleKind::kByteArray) ||
+                        (want == PickleKind::kDict && (k == PickleKind::kList || k == PickleKind::kByteArray));
+    if (method) {
       Call(target, kNoNode, kNoNode);
       if (limits_.record_items) {
         auto& ex = p_.extras[target];
@@ -867,12 +1208,14 @@ std::string_view PickleOpcodeName(uint8_t op) {
 
 bool LooksLikePickle(absl::Span<const uint8_t> b) {
   if (b.size() < 2) return false;
-  if (b[0] == PROTO) return b[1] >= 2 && b[1] <= kHighestProtocol;
-  // Protocol 0/1 pickles usually open with a container, a MARK, a GLOBAL or
-  // a scalar; require the whole short prefix to decode without error.
+  if (b[0] == PROTO && b[1] >= 2 && b[1] <= kHighestProtocol) return true;
+  // Protocol 0/1 pickles (and hand-made PROTO 0/1 ones) open with a
+  // container, a MARK, a GLOBAL or a scalar; require a prefix to decode
+  // without error.
   switch (b[0]) {
+    case PROTO: if (b[1] > 1) return false; break;
     case MARK: case EMPTY_DICT: case EMPTY_LIST: case EMPTY_TUPLE: case GLOBAL: case INST:
-    case INT: case LONG: case FLOAT: case STRING: case UNICODE: case NONE: case BININT:
+    case INT: case LONG: case FLOAT: case BINFLOAT: case STRING: case UNICODE: case NONE: case BININT:
     case BININT1: case BININT2: case BINUNICODE: case SHORT_BINSTRING: case BINSTRING: case PERSID:
       break;
     default:
@@ -881,12 +1224,25 @@ bool LooksLikePickle(absl::Span<const uint8_t> b) {
   PickleLimits limits;
   limits.max_opcodes = 64;
   limits.record_items = false;
-  PickleProgram p = DecodePickle(b.subspan(0, std::min<size_t>(b.size(), 4096)), 0, limits);
+  // A window large enough for the long string a real pickle may open with.
+  PickleProgram p = DecodePickle(b.subspan(0, std::min<size_t>(b.size(), size_t{1} << 20)), 0, limits);
   if (p.complete()) return true;
   // Truncated by our window or by the opcode limit is fine; a decoding error
   // on the first opcodes means these bytes are not a pickle.
   std::string rule = ErrorRule(p.status);
-  return p.opcode_count >= 2 && (rule == "pickle.truncated" || rule == "pickle.limit");
+  const uint64_t min_opcodes = b[0] == PROTO ? 3 : 2;
+  if (p.opcode_count < min_opcodes) return false;
+  if (rule == "pickle.limit") return true;
+  if (rule != "pickle.truncated") return false;
+  // Cut short, but not by a 64-bit length no file has (random bytes).
+  const uint64_t at = ErrorOffset(p.status).value_or(0);
+  if (at + 9 <= b.size()) {
+    const uint8_t op = b[at];
+    if (op == BINBYTES8 || op == BINUNICODE8 || op == BYTEARRAY8 || op == FRAME) {
+      return LoadLE(b.data() + at + 1, 8) < (uint64_t{1} << 48);
+    }
+  }
+  return true;
 }
 
 }  // namespace ckpt

@@ -157,6 +157,18 @@ absl::StatusOr<ZipArchive> ZipArchive::Open(absl::Span<const uint8_t> bytes, con
             -1);
     }
   }
+  // An earlier end record whose comment swallows this one: a reader that
+  // checks comment lengths takes it and sees another archive.
+  for (uint64_t pos = *eocd; pos > search_begin;) {
+    --pos;
+    if (pos + kEndSize <= size && Le32(b + pos) == kEndSig && pos + kEndSize + Le16(b + pos + 20) == size) {
+      issue("zip.comment_trailer",
+            StrCat("the comment of an earlier end record at offset ", pos,
+                   " ends at the end of the file and hides the end record read here"),
+            pos, -1);
+      break;
+    }
+  }
   uint64_t disk = Le16(e + 4), cd_disk = Le16(e + 6), count_disk = Le16(e + 8), count = Le16(e + 10);
   uint64_t cd_size = Le32(e + 12), cd_offset = Le32(e + 16);
 
@@ -407,7 +419,8 @@ absl::StatusOr<ZipArchive> ZipArchive::Open(absl::Span<const uint8_t> bytes, con
 
   // ---- overlaps and gaps: one sweep over the sorted regions -----------------
   std::sort(records.begin(), records.end(), [](const Region& x, const Region& y) {
-    return x.begin != y.begin ? x.begin < y.begin : x.end < y.end;
+    if (x.begin != y.begin) return x.begin < y.begin;
+    return x.end != y.end ? x.end < y.end : x.entry < y.entry;
   });
   if (records.front().begin > 0) {
     issue("zip.prefix_data", StrCat(records.front().begin, " bytes precede the first record (",

@@ -43,9 +43,10 @@ enum class PickleKind : uint8_t {
   kNone,
   kBool,          // int_value 0/1
   kInt,           // int_value
-  kBigInt,        // does not fit int64: text is the decimal (text forms) or
-                  // two's-complement little-endian bytes (LONG1/LONG4), see
-                  // `big_binary`
+  kBigInt,        // does not fit int64: text is the canonical decimal
+                  // (base-10 text forms: "-123", no '+', zeros or '_') or
+                  // two's-complement little-endian bytes (LONG1/LONG4, and
+                  // 0x/0o/0b text forms), see `big_binary`
   kFloat,         // float_value
   kString,        // Python str; text is UTF-8 (surrogates kept as encoded)
   kBytes,         // Python bytes, or a Python-2 str (BINSTRING forms)
@@ -55,7 +56,9 @@ enum class PickleKind : uint8_t {
   kDict,          // items = key0, value0, key1, value1, ...
   kSet,           // items
   kFrozenSet,     // items
-  kGlobal,        // text = module, name = qualified name, as written
+  kGlobal,        // text = module, name = qualified name, as written;
+                  // empty when STACK_GLOBAL took it from a value only known
+                  // at run time (anomaly pickle.dynamic_global)
   kObject,        // a call result: items = callable, args[, kwargs]; more in
                   // PickleProgram::extras
   kPersistentId,  // items = pid (BINPERSID) or text (PERSID)
@@ -107,7 +110,9 @@ struct PickleCall {
 };
 
 // Something parsers could disagree about, or a loader would trip on.
-// Rules: pickle.frame_mismatch, pickle.buffer (out-of-band data).
+// Rules: pickle.frame_mismatch, pickle.buffer (out-of-band data),
+// pickle.dynamic_global (STACK_GLOBAL names a call result: a str only at run
+// time, so the import is recorded with an empty module and/or name).
 struct PickleAnomaly {
   std::string_view rule;
   std::string message;
@@ -119,6 +124,9 @@ struct PickleLimits {
   uint64_t max_nodes = 1ull << 27;
   // false: containers do not record their items (the scanner does not need
   // them); imports, calls and their direct operands are still recorded.
+  // Scalars and containers may then share one node per kind, so their
+  // values (int_value, float_value, items) mean nothing; strings, bytes,
+  // globals, objects, persistent ids and extensions keep their own nodes.
   bool record_items = true;
 };
 
@@ -163,8 +171,9 @@ PickleProgram DecodePickle(absl::Span<const uint8_t> bytes, uint64_t base_offset
 // the byte is no opcode.
 std::string_view PickleOpcodeName(uint8_t opcode);
 
-// True when the bytes start like a pickle: PROTO 2..5, or a protocol-0/1
-// opcode that can begin a pickle followed by plausible content.
+// True when the bytes start like a pickle: PROTO 2..5, or PROTO 0/1 or a
+// protocol-0/1 opcode that can begin a pickle, followed by plausible content
+// (the first opcodes, up to 1 MiB, decode without error).
 bool LooksLikePickle(absl::Span<const uint8_t> head);
 
 }  // namespace ckpt

@@ -63,8 +63,9 @@ struct ZipEntry {
 // zip.eocd_mismatch (the 32-bit end record and the ZIP64 one disagree),
 // zip.crc (payload CRC differs: only found by VerifyCrc, CVE-2025-10156),
 // zip.comment_trailer (data after the end record's comment, a comment that
-// runs past the end of the file, or a comment holding another end-record
-// signature).
+// runs past the end of the file, a comment holding another end-record
+// signature, or an earlier end record whose comment reaches the end of the
+// file and so hides the one read).
 struct ZipIssue {
   std::string rule;
   std::string message;   // one sentence naming the entry

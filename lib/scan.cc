@@ -782,7 +782,10 @@ class Scanner {
       // A frame that cuts an opcode is never written by pickle itself: it
       // exists to make parsers disagree (the C unpickler reading a file
       // refills at the frame end and can run code pickletools never shows).
-      Add(a.rule == "pickle.frame_mismatch" ? Severity::kHigh : Severity::kLow, StrCat("scan.", a.rule),
+      // A global whose name is computed at load time cannot be judged
+      // statically: as bad as an unknown one.
+      const bool high = a.rule == "pickle.frame_mismatch" || a.rule == "pickle.dynamic_global";
+      Add(high ? Severity::kHigh : Severity::kLow, StrCat("scan.", a.rule),
           StrCat(a.message, a.rule == "pickle.frame_mismatch"
                                 ? ": Python's pickle, pickletools and the C unpickler split this stream differently"
                                 : ""),

@@ -39,7 +39,6 @@ TEST(Checkpoint, SaysWhatUnknownContentLooksLike) {
   ScratchDir dir;
   const std::pair<std::string, std::string> cases[] = {
       {std::string("\x80\x02}q\x00(X\x05\x00\x00\x00", 12), "pickle (protocol 2)"},
-      {std::string("PK\x03\x04\x00\x00\x00\x00\x00\x00", 10), "zip archive"},
       {"version https://git-lfs.github.com/spec/v1\noid sha256:abc\n", "Git LFS pointer"},
       {"<!DOCTYPE html><html></html>", "HTML"},
       {"abc", "too short (3 bytes)"},
@@ -52,6 +51,16 @@ TEST(Checkpoint, SaysWhatUnknownContentLooksLike) {
     EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
     EXPECT_THAT(std::string(c.status().message()), HasSubstr(phrase));
   }
+}
+
+TEST(Checkpoint, ZipIsOpenedAsPyTorchAndABrokenOneIsInvalid) {
+  // A zip signature makes it a PyTorch checkpoint candidate; without an end
+  // record it is a broken one (exit 1), not unrecognised.
+  ScratchDir dir;
+  WriteFile(dir / "model.safetensors", std::string("PK\x03\x04\x00\x00\x00\x00\x00\x00", 10));
+  absl::StatusOr<Checkpoint> c = Checkpoint::Open(dir / "model.safetensors");
+  EXPECT_THAT(c, HasRule("zip.eocd_missing"));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Checkpoint, GgufIsDetectedByMagicWhateverTheName) {

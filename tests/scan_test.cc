@@ -108,6 +108,16 @@ TEST(Scan, DottedNameThroughAllowlistedModule) {
   EXPECT_TRUE(HasFinding(r, "scan.pickle.dangerous_import")) << Describe(r);
 }
 
+TEST(Scan, ComputedGlobalNameIsUnsafe) {
+  // STACK_GLOBAL(str('o' 's'-like call result), 'system'): the module name is
+  // the result of builtins.str(...) — allowlisted itself, but what the
+  // STACK_GLOBAL imports is decided only at load time.
+  std::string p("\x80\x04\x8c\x08" "builtins\x8c\x03str\x93\x8c\x02os\x85R\x8c\x06system\x93\x8c\x04true\x85R.", 42);
+  const ScanReport r = Scan(p);
+  EXPECT_EQ(r.verdict, Verdict::kUnsafe) << Describe(r);
+  EXPECT_TRUE(HasFinding(r, "scan.pickle.dynamic_global")) << Describe(r);
+}
+
 TEST(Scan, UnknownGlobalIsUnsafeNotSuspicious) {
   const ScanReport r = Scan("\x80\x02" "cmylib.helpers\nrun\n)R.");
   EXPECT_EQ(r.verdict, Verdict::kUnsafe) << Describe(r);

@@ -93,9 +93,45 @@ class Scanner {
     const bool top = depth == 0;
     std::string format = Dispatch(b, where, name, depth);
     if (top) r_.format = format;
+    // Whatever the bytes were taken for, a loader may take them for a pickle:
+    // pickle.load, torch.load's magic-number read and np.load(allow_pickle)
+    // decode offset 0 whatever follows. Polyglots (a zlib stream, a tar
+    // header, a headerless pickle sniffed as "other") are judged as pickles
+    // when decoding them imports or calls anything.
+    if (format != "pickle" && format != "pytorch-legacy") PolyglotPickle(b, where, depth, format);
   }
 
  private:
+  // Bytes a polyglot check decodes: a pickle that has not imported or
+  // called anything within its first MiB is not taken for one (reading
+  // further would read tensor data: a text opcode's line can run through a
+  // whole storage). A pickle needing more than a MiB of operands before its
+  // first import is not a polyglot of a model file.
+  static constexpr size_t kPolyglotWindow = 1 << 20;
+
+  // True when decoding `head` (at most the window) as a pickle imports or
+  // calls something.
+  bool MayRun(absl::Span<const uint8_t> head) {
+    PickleLimits limits;
+    limits.record_items = false;
+    limits.max_opcodes = options_.max_pickle_opcodes;
+    return Runs(DecodePickle(head.subspan(0, std::min(head.size(), kPolyglotWindow)), 0, limits));
+  }
+  static bool Runs(const PickleProgram& p) {
+    if (!p.imports.empty()) return true;
+    for (const PickleCall& c : p.calls) {
+      if (c.opcode != 'P' && c.opcode != 'Q') return true;
+    }
+    return false;
+  }
+  void PolyglotPickle(absl::Span<const uint8_t> b, const std::string& where, int depth, std::string_view format) {
+    if (!MayRun(b)) return;
+    PickleProgram p = DecodeOne(b, 0);
+    Add(Severity::kHigh, "scan.pickle.polyglot",
+        StrCat("the bytes read as ", format, " are also a pickle that imports or calls when loaded"), At(where, 0));
+    Judge(p, where, depth + 1, /*torch=*/false);
+  }
+
   // ---- findings ---------------------------------------------------------
   void Add(Severity sev, std::string_view rule, std::string message, std::string location) {
     // Merge identical findings (a 50k-tensor pickle names one bad global
@@ -332,7 +368,7 @@ class Scanner {
       Incomplete("scan.archive.malformed", StrCat(".npy header does not parse: ", ErrorDetail(h.status())), where);
       return;
     }
-    if (h->descr.size() >= 2 && h->descr[1] == 'O') {
+    if (IsObjectDescr(h->descr)) {
       Add(Severity::kLow, "scan.npy.object",
           "an object array: numpy.load(allow_pickle=True) unpickles its body", where);
       PickleStream(b.subspan(h->data_offset), where, depth + 1, false, h->data_offset);
@@ -399,7 +435,13 @@ class Scanner {
       // Deflated: inflate the head first; the whole member only if it is
       // something to scan.
       std::vector<uint8_t> head = InflateHead(zip.Payload(i), 4096);
-      if (!Interesting(head) && !torch_pickle) return;
+      if (!Interesting(head) && !torch_pickle && !MayRun(InflateHead(zip.Payload(i), kPolyglotWindow))) return;
+      if (e.uncompressed_size > std::min(options_.max_inflate, options_.max_inflate_total - inflated_total_)) {
+        Incomplete("scan.archive.unscannable",
+                   StrCat("member inflates to ", e.uncompressed_size, " bytes, over the decompression limit"), loc);
+        return;
+      }
+      inflated_total_ += e.uncompressed_size;
       absl::StatusOr<absl::Span<const uint8_t>> c = zip.Read(i, &storage);
       if (!c.ok()) {
         Incomplete("scan.archive.malformed", StrCat("member does not inflate: ", ErrorDetail(c.status())), loc);
@@ -407,8 +449,10 @@ class Scanner {
       }
       content = *c;
     }
-    if (!torch_pickle && !Interesting(content.subspan(0, std::min<size_t>(content.size(), 4096)))) return;
-    if (LooksLikePickle(content) || torch_pickle) {
+    const absl::Span<const uint8_t> head = content.subspan(0, std::min<size_t>(content.size(), 4096));
+    const bool may_run = !torch_pickle && MayRun(content);
+    if (!torch_pickle && !Interesting(head) && !may_run) return;
+    if (LooksLikePickle(content) || torch_pickle || may_run) {
       // A pickle: checking its CRC is cheap and catches a differential
       // (torch ignores CRCs, zipfile refuses them).
       absl::Status crc = zip.VerifyCrc(i);
@@ -471,12 +515,14 @@ class Scanner {
     size_t in_pos = 0;
     Step st = Step::kMore;
     bool capped = false;
+    // Per stream and for the whole scan (nested bombs multiply otherwise).
+    const uint64_t budget = std::min(options_.max_inflate, options_.max_inflate_total - inflated_total_);
     while (st == Step::kMore) {
-      if (out.size() >= options_.max_inflate) {
+      if (out.size() >= budget) {
         capped = true;
         break;
       }
-      const size_t chunk = std::min<uint64_t>(1 << 20, options_.max_inflate - out.size());
+      const size_t chunk = std::min<uint64_t>(1 << 20, budget - out.size());
       const size_t old = out.size();
       out.resize(old + chunk);
       size_t used = 0, made = 0;
@@ -485,20 +531,24 @@ class Scanner {
       out.resize(old + made);
       if (st == Step::kMore && used == 0 && made == 0) st = Step::kError;  // no progress: truncated
     }
+    inflated_total_ += out.size();
     if (st == Step::kError && out.empty() && quiet_if_empty) return false;
     const std::string loc = StrCat(where, "!<", kind, ">");
     if (capped) {
-      Incomplete("scan.archive.unscannable", StrCat(kind, " stream decompresses to more than ", options_.max_inflate,
-                                                    " bytes; the rest was not scanned"), loc);
+      Incomplete("scan.archive.unscannable", StrCat(kind, " stream decompresses to more than ", budget,
+                                                    " bytes (per-stream and per-scan limits); the rest was not "
+                                                    "scanned"), loc);
     } else if (st == Step::kError) {
       Incomplete("scan.archive.malformed", StrCat(kind, " stream is corrupt or truncated; scanned the ",
                                                   out.size(), " bytes it yields"), loc);
-    } else if (in_pos < b.size()) {
+    }
+    Blob(out, loc, "", depth + 1);
+    std::vector<uint8_t>().swap(out);  // release before scanning what follows
+    if (!capped && st == Step::kEnd && in_pos < b.size()) {
       Add(Severity::kMedium, "scan.archive.trailing",
           StrCat(b.size() - in_pos, " bytes follow the ", kind, " stream (scanned too)"), At(where, in_pos));
       Blob(b.subspan(in_pos), where, "", depth + 1);
     }
-    Blob(out, loc, "", depth + 1);
     return true;
   }
 
@@ -771,6 +821,16 @@ class Scanner {
     for (const PickleCall& call : p.calls) {
       const uint8_t op = call.opcode;
       if (op == 'P' || op == 'Q') continue;  // persistent_load: the loader's own function
+      if (op == 'b' && call.callable != kNoNode && p.node(call.callable).kind == PickleKind::kObject &&
+          absl::StartsWith(AbslView(Describe(p, call.callable)), "the result of calling torch._utils._rebuild_")) {
+        // Allowed by weights-only loading, never written by torch.save: the
+        // state replaces the tensor's storage, so the weights loaded are not
+        // the ones in the checkpoint's storages ("sleepy pickle").
+        Add(Severity::kMedium, "scan.pickle.tensor_state",
+            "BUILD sets state on a rebuilt tensor: torch calls set_() and loads other weights than the storages "
+            "hold", At(where, call.offset));
+        continue;
+      }
       if (CallableAllowed(p, call.callable)) continue;
       std::string what = Describe(p, call.callable);
       std::string verb = op == 'b' ? "BUILD sets state on" : (op == 'a' || op == 'e' || op == 's' || op == 'u' || op == 0x90)
@@ -860,6 +920,7 @@ class Scanner {
   ScanReport& r_;
   absl::flat_hash_map<std::string, size_t> index_;
   uint64_t dropped_ = 0;
+  uint64_t inflated_total_ = 0;  // bytes decompressed so far in this scan
 };
 
 Verdict Decide(const ScanReport& r) {

@@ -20,16 +20,17 @@ struct TarMember {
   uint64_t data_offset = 0;
 };
 
-// True when `b` starts with a tar header ("ustar" magic at 257).
+// True when `b` starts with a tar header: "ustar" magic at 257, or an old
+// (v7) header whose checksum matches.
 bool LooksLikeTar(absl::Span<const uint8_t> b);
 
 // ReadTar
 //
 // Every member up to the end-of-archive blocks (or the end of the data).
-// PAX ('x') and GNU long-name ('L') records rename the next member and are
-// not returned themselves. Errors, with the header offset: tar.checksum (a
+// PAX ('x': path, size) and GNU long-name ('L') records apply to the next
+// member as in Python's tarfile and are not returned themselves. Errors, with the header offset: tar.checksum (a
 // header whose checksum or size field is invalid), tar.truncated (a member
-// running past the end). Sizes are checked before use; nothing is copied.
+// running past the end), tar.pax (a malformed PAX record). Sizes are checked before use; nothing is copied.
 absl::StatusOr<std::vector<TarMember>> ReadTar(absl::Span<const uint8_t> b);
 
 }  // namespace ckpt

@@ -4,6 +4,8 @@
 // against the bytes, with checked arithmetic, before it is used.
 #include "ckpt/zip.h"
 
+#include "absl/strings/ascii.h"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -249,6 +251,10 @@ absl::StatusOr<ZipArchive> ZipArchive::Open(absl::Span<const uint8_t> bytes, con
   // ---- central directory ------------------------------------------------------
   z.entries_.reserve(count);
   z.index_.reserve(count);
+  // Names folded to lower case: torch's miniz lookup ignores case, so
+  // "data.pkl" and "DATA.PKL" are one name to torch and two to zipfile.
+  absl::flat_hash_map<std::string, int> folded;
+  folded.reserve(count);
   uint64_t pos = cd_offset;
   for (uint64_t k = 0; k < count; ++k) {
     if (!Fits(pos, kCentralSize, cd_end)) {
@@ -384,6 +390,14 @@ absl::StatusOr<ZipArchive> ZipArchive::Open(absl::Span<const uint8_t> bytes, con
             StrCat("entry ", index, " repeats the name ", Quoted(en.name), " of entry ", it->second,
                    " (torch reads the first, Python's zipfile the last)"),
             pos, index);
+    } else {
+      auto [fit, finserted] = folded.emplace(absl::AsciiStrToLower(AbslView(en.name)), index);
+      if (!finserted) {
+        issue("zip.case_duplicate",
+              StrCat("entry ", index, " has the name ", Quoted(en.name), " which differs only in case from entry ",
+                     fit->second, " (torch's lookup ignores case, Python's zipfile does not)"),
+              pos, index);
+      }
     }
 
     // A data descriptor after the payload (flag 0x8): optional signature,

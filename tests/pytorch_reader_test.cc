@@ -212,6 +212,23 @@ TEST(PyTorchReader, EveryPrefixOfAPickleFailsCleanly) {
   }
 }
 
+// Reproducers of the internal review (tests/data/scan/review/README.md,
+// generators in tests/fixtures/review/):
+// each is something torch refuses or loads differently.
+TEST(PyTorchReader, ReviewReproducers) {
+  const std::string dir = std::string(CKPT_TEST_DATA_DIR) + "/pytorch/review/";
+  const std::pair<const char*, const char*> cases[] = {
+      {"build_set_tensor.pt", "pytorch.structure"},        // BUILD on a tensor: torch loads other weights
+      {"zip_case_lower_first.pt", "pytorch.zip"},          // names differing in case: torch reads another
+      {"numel_smaller_than_record.pt", "pytorch.storage"}, // record larger than numel: torch refuses
+      {"legacy_bad_magic_value.pt", "pytorch.container"},  // magic pickle returns another value
+      {"legacy_view_key_is_root.pt", "pytorch.storage"},   // legacy storage views: torch's cache decides
+  };
+  for (const auto& [file, rule] : cases) {
+    EXPECT_THAT(Checkpoint::Open(dir + file).status(), HasRule(rule)) << file;
+  }
+}
+
 TEST(NumpyReader, HeaderGrammar) {
   auto npy = [](std::string dict) {
     std::string h = "\x93NUMPY\x01\x00"s;

@@ -20,10 +20,14 @@ const std::string kDir = std::string(CKPT_TEST_DATA_DIR) + "/scan/";
 nlohmann::json Manifest() {
   // A missing or broken manifest yields one entry that fails (never zero
   // tests that pass).
-  std::ifstream f(kDir + "manifest.json");
-  nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_array()) return nlohmann::json::array({{{"file", "manifest.json is missing"}}});
-  return j;
+  nlohmann::json all = nlohmann::json::array();
+  for (const char* name : {"manifest.json", "review/manifest.json"}) {
+    std::ifstream f(kDir + name);
+    nlohmann::json j = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_array()) return nlohmann::json::array({{{"file", std::string(name) + " is missing"}}});
+    for (auto& e : j) all.push_back(std::move(e));
+  }
+  return all;
 }
 
 std::string Describe(const ScanReport& r) {

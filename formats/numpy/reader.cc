@@ -124,8 +124,22 @@ class LiteralParser {
   size_t i_ = 0;
 };
 
+}  // namespace
+
+bool IsObjectDescr(std::string_view d) {
+  if (!d.empty() && (d[0] == '<' || d[0] == '>' || d[0] == '|' || d[0] == '=')) d.remove_prefix(1);
+  return d == "object" || d == "O" || (d.size() >= 2 && d[0] == 'O' && d.find_first_not_of("0123456789", 1) == std::string_view::npos);
+}
+
+namespace {
+
 // descr → DType and byte order. '|' and '=' mean native/irrelevant (little).
 absl::Status ParseDescr(const std::string& descr, uint64_t at, DType* dtype, bool* big_endian) {
+  if (IsObjectDescr(descr)) {
+    return Error("numpy.object_array", "an object array: its body is a pickle, which ckpt does not run "
+                                       "(`ckpt scan` inspects it)")
+        .At(at).Code(absl::StatusCode::kUnimplemented);
+  }
   if (descr.size() < 2) return Error("numpy.header", StrCat("bad descr '", descr, "'")).At(at);
   const char order = descr[0];
   if (order != '<' && order != '>' && order != '|' && order != '=') {

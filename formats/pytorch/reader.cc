@@ -145,7 +145,15 @@ class PyTorchLoader {
       }
       s.offset = entry.data_offset;
       s.nbytes = s.data.size();
-      CKPT_RETURN_IF_ERROR(CheckStorageSize(ref, s.nbytes, entry.data_offset));
+      // torch refuses a record whose size is not exactly numel × element
+      // size; checking views against the whole record would read bytes
+      // torch never gives the tensor.
+      if (CheckedMul(ref.numel, ref.type.elsize) != std::optional<uint64_t>(s.nbytes)) {
+        return Error("pytorch.storage", StrCat("storage '", EscapeForDisplay(ref.key), "' declares ", ref.numel,
+                                               " elements of torch.", ref.type.name, " but its entry holds ",
+                                               s.nbytes, " bytes"))
+            .At(entry.data_offset);
+      }
       storage_index_[ref.key] = static_cast<uint32_t>(f_.storages_.size());
       f_.storages_.push_back(std::move(s));
     }
@@ -170,6 +178,13 @@ class PyTorchLoader {
     PickleProgram magic, proto, sys_info, keys;
     CKPT_RETURN_IF_ERROR(next("magic", &magic));
     CKPT_RETURN_IF_ERROR(CheckWeightsOnly(magic));
+    // The signature bytes matched; the value the pickle returns must be the
+    // magic number too (torch compares the value).
+    const PickleNode& mv = magic.node(magic.root);
+    if (mv.kind != PickleKind::kBigInt || !mv.big_binary ||
+        mv.text != std::string_view(reinterpret_cast<const char*>(kLegacyMagic) + 4, 10)) {
+      return Error("pytorch.container", "the legacy magic pickle does not return the magic number").At(mv.offset);
+    }
     CKPT_RETURN_IF_ERROR(next("protocol", &proto));
     CKPT_RETURN_IF_ERROR(CheckWeightsOnly(proto));
     const PickleNode& pv = proto.node(proto.root);
@@ -183,8 +198,11 @@ class PyTorchLoader {
       for (size_t i = 0; i + 1 < si.items.size(); i += 2) {
         const PickleNode& k = sys_info.node(si.items[i]);
         const PickleNode& v = sys_info.node(si.items[i + 1]);
-        if (k.kind == PickleKind::kString && k.text == "little_endian" && v.kind == PickleKind::kBool) {
-          f_.big_endian_ = v.int_value == 0;
+        // torch reads legacy storages in native (little-endian) order
+        // whatever sys_info says; so do we, with a warning.
+        if (k.kind == PickleKind::kString && k.text == "little_endian" && v.kind == PickleKind::kBool &&
+            v.int_value == 0) {
+          f_.warnings_.push_back("sys_info says big-endian; torch ignores it and reads little-endian, as ckpt does");
         }
       }
     } else {
@@ -477,6 +495,17 @@ class PyTorchLoader {
                                                    "allowlisted global"))
               .At(call.offset);
         }
+      } else if (op == 'b') {
+        // torch.save writes BUILD only to set an OrderedDict's _metadata; a
+        // BUILD on a tensor makes torch call set_() and load other weights.
+        const PickleNode& t = p.node(call.callable);
+        if (!(t.kind == PickleKind::kObject && !t.items.empty() &&
+              p.IsGlobal(t.items[0], "collections", "OrderedDict"))) {
+          return Error("pytorch.structure", StrCat("BUILD sets state on a value of kind '", PickleKindName(t.kind),
+                                                   "' (torch.save only builds OrderedDicts; on a tensor torch "
+                                                   "would load other weights)"))
+              .At(call.offset);
+        }
       } else if (op == 's' || op == 'u' || op == 'a' || op == 'e' || op == 0x90) {
         const PickleNode& t = p.node(call.callable);
         const bool dict_like = t.kind == PickleKind::kObject && !t.items.empty() &&
@@ -765,13 +794,13 @@ class PyTorchLoader {
     }
     // A legacy view: ('storage', type, root_key, location, numel,
     // (view_key, view_offset, view_size)) points into the root storage.
-    if (t.items.size() >= 6 && N(t.items[5]).kind == PickleKind::kTuple) {
-      const PickleNode& view = N(t.items[5]);
-      if (view.items.size() != 3) return Error("pytorch.storage", "a storage view is not (key, offset, size)").At(view.offset);
-      CKPT_ASSIGN_OR_RETURN(uint64_t view_offset, NonNegativeInt(view.items[1], "the view offset", path));
-      std::optional<uint64_t> o = CheckedAdd(tensor.storage_offset, view_offset);
-      if (!o) return Error("pytorch.view", "storage offset overflows").At(offset).Tensor(path);
-      tensor.storage_offset = *o;
+    // Legacy storage views (torch < 1.0: a 6th element (view_key, offset,
+    // size)) depend on torch's first-seen storage cache; refused rather than
+    // guessed. Zip checkpoints have exactly five elements.
+    if (t.items.size() > 6 || (t.items.size() == 6 && (f_.container_ != "legacy" ||
+                                                        N(t.items[5]).kind != PickleKind::kNone))) {
+      return Error("pytorch.storage", "a storage view persistent id (torch < 1.0 storage views are not read)")
+          .At(t.offset).Tensor(path).Code(absl::StatusCode::kUnimplemented);
     }
 
     CKPT_RETURN_IF_ERROR(AddRef(std::string(key.text), *storage_type, numel, key.offset, path));

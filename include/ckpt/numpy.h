@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -49,6 +50,10 @@ struct NpyHeader {
 // `base` is the stream's absolute offset, for messages. Errors: numpy.magic,
 // numpy.version, numpy.header (not a dict literal of the expected keys).
 absl::StatusOr<NpyHeader> ParseNpyHeader(absl::Span<const uint8_t> bytes, uint64_t base = 0);
+
+// True when `descr` names an object dtype ('|O', 'O', 'O8', '<O', 'object',
+// ...): numpy.load(allow_pickle=True) unpickles such an array's body.
+bool IsObjectDescr(std::string_view descr);
 
 class NumpyFile {
  public:

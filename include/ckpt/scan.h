@@ -59,6 +59,7 @@ struct ScanReport {
 struct ScanOptions {
   int max_depth = 8;                        // archive/pickle nesting
   uint64_t max_inflate = 1ull << 30;        // per decompressed member
+  uint64_t max_inflate_total = 2ull << 30;  // all decompression in one scan
   uint64_t max_pickle_opcodes = 1ull << 28;
   uint64_t max_findings = 1000;             // per file; more are counted
 };

@@ -1,7 +1,7 @@
 # Every malicious fixture through inspect, convert and scan: nothing runs (the
 # payloads would touch /tmp/ckpt_scan_marker), nothing crashes, scan exits 1.
 rm -f /tmp/ckpt_scan_marker
-for f in $(find scan/malicious -type f | sort); do
+for f in $(find scan/malicious scan/review -type f ! -name "*.json" ! -name "*.md" | sort); do
   $CKPT inspect "$f" >/dev/null 2>&1; a=$?
   $CKPT convert "$f" $TMP/out.safetensors >/dev/null 2>&1; b=$?
   $CKPT scan "$f" >/dev/null 2>&1; c=$?

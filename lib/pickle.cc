@@ -708,6 +708,10 @@ class Decoder {
       }
       if (p_.first_use[op_] == UINT64_MAX) p_.first_use[op_] = Abs(op_pos_);
       CKPT_RETURN_IF_ERROR(Step());
+      if (stack_.size() + marks_.size() > limits_.max_stack) {
+        return Error("pickle.limit", StrCat("more than ", limits_.max_stack, " values and marks on the stack"))
+            .At(Abs(op_pos_)).Code(absl::StatusCode::kResourceExhausted);
+      }
       CheckFrame();
       if (stopped_at_) return absl::OkStatus();
     }

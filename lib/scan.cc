@@ -102,20 +102,22 @@ class Scanner {
   }
 
  private:
-  // Bytes a polyglot check decodes: a pickle that has not imported or
-  // called anything within its first MiB is not taken for one (reading
-  // further would read tensor data: a text opcode's line can run through a
-  // whole storage). A pickle needing more than a MiB of operands before its
-  // first import is not a polyglot of a model file.
+  // The first bytes a polyglot check decodes before deciding whether to go on.
   static constexpr size_t kPolyglotWindow = 1 << 20;
 
-  // True when decoding `head` (at most the window) as a pickle imports or
-  // calls something.
-  bool MayRun(absl::Span<const uint8_t> head) {
+  // True when decoding `b` as a pickle imports or calls something. The first
+  // MiB is decoded; only when that window ends with the decode still clean
+  // (cut short, no error) is the whole content decoded — random or tensor
+  // bytes fail within a few opcodes, a real pickle does not.
+  bool MayRun(absl::Span<const uint8_t> b) {
     PickleLimits limits;
     limits.record_items = false;
     limits.max_opcodes = options_.max_pickle_opcodes;
-    return Runs(DecodePickle(head.subspan(0, std::min(head.size(), kPolyglotWindow)), 0, limits));
+    const bool windowed = b.size() > kPolyglotWindow;
+    PickleProgram p = DecodePickle(b.subspan(0, std::min(b.size(), kPolyglotWindow)), 0, limits);
+    if (Runs(p)) return true;
+    if (!windowed || p.complete() || ErrorRule(p.status) != "pickle.truncated") return false;
+    return Runs(DecodePickle(b, 0, limits));
   }
   static bool Runs(const PickleProgram& p) {
     if (!p.imports.empty()) return true;
@@ -366,6 +368,16 @@ class Scanner {
     absl::StatusOr<NpyHeader> h = ParseNpyHeader(b);
     if (!h.ok()) {
       Incomplete("scan.archive.malformed", StrCat(".npy header does not parse: ", ErrorDetail(h.status())), where);
+      // Structured dtypes with object fields also pickle their body: look at
+      // whatever follows the header length the preamble declares.
+      if (b.size() >= 12) {
+        const uint64_t start = b[6] == 1 ? 10 : 12;
+        const uint64_t len = b[6] == 1 ? (b[8] | (b[9] << 8))
+                                       : (b[8] | (b[9] << 8) | (b[10] << 16) | (uint64_t{b[11]} << 24));
+        if (len <= b.size() - start && MayRun(b.subspan(start + len))) {
+          PickleStream(b.subspan(start + len), where, depth + 1, false, start + len);
+        }
+      }
       return;
     }
     if (IsObjectDescr(h->descr)) {
@@ -401,14 +413,17 @@ class Scanner {
     for (size_t i = 0; i < zip->entries().size(); ++i) {
       const ZipEntry& e = zip->entries()[i];
       if (e.is_directory()) continue;
+      // torch's zip lookup (miniz) ignores case.
       std::string_view rel = e.name;
-      if (!root.empty() && absl::StartsWith(AbslView(rel), root)) rel.remove_prefix(root.size());
-      if (!torchscript && (rel == "constants.pkl" || absl::StartsWith(AbslView(rel), "code/"))) {
+      if (!root.empty() && absl::StartsWithIgnoreCase(AbslView(rel), root)) rel.remove_prefix(root.size());
+      if (!torchscript && (absl::EqualsIgnoreCase(AbslView(rel), "constants.pkl") ||
+                           absl::StartsWithIgnoreCase(AbslView(rel), "code/"))) {
         torchscript = true;
         Add(Severity::kHigh, "scan.torchscript",
             "a TorchScript archive: torch.jit.load runs the code it contains", StrCat(where, "!", e.name));
       }
-      const bool torch_pickle = rel == "data.pkl" && !root.empty();
+      const bool torch_pickle = !root.empty() && rel.size() < e.name.size() &&
+                                absl::EqualsIgnoreCase(AbslView(rel), "data.pkl");
       Member(*zip, static_cast<int>(i), where, depth, torch_pickle);
     }
   }
@@ -435,7 +450,15 @@ class Scanner {
       // Deflated: inflate the head first; the whole member only if it is
       // something to scan.
       std::vector<uint8_t> head = InflateHead(zip.Payload(i), 4096);
-      if (!Interesting(head) && !torch_pickle && !MayRun(InflateHead(zip.Payload(i), kPolyglotWindow))) return;
+      if (!Interesting(head) && !torch_pickle) {
+        // Inflate a window; the whole member only when that still decodes.
+        std::vector<uint8_t> window = InflateHead(zip.Payload(i), kPolyglotWindow + 1);
+        PickleLimits limits;
+        limits.record_items = false;
+        PickleProgram p = DecodePickle(window, 0, limits);
+        const bool clean_cut = window.size() > kPolyglotWindow && ErrorRule(p.status) == "pickle.truncated";
+        if (!Runs(p) && !clean_cut) return;
+      }
       if (e.uncompressed_size > std::min(options_.max_inflate, options_.max_inflate_total - inflated_total_)) {
         Incomplete("scan.archive.unscannable",
                    StrCat("member inflates to ", e.uncompressed_size, " bytes, over the decompression limit"), loc);

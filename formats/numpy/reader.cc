@@ -128,7 +128,8 @@ class LiteralParser {
 
 bool IsObjectDescr(std::string_view d) {
   if (!d.empty() && (d[0] == '<' || d[0] == '>' || d[0] == '|' || d[0] == '=')) d.remove_prefix(1);
-  return d == "object" || d == "O" || (d.size() >= 2 && d[0] == 'O' && d.find_first_not_of("0123456789", 1) == std::string_view::npos);
+  // numpy reads 'O', 'O8', 'object', 'object0', 'object_' ... as object.
+  return !d.empty() && (d[0] == 'O' || absl::StartsWith(AbslView(d), "object"));
 }
 
 namespace {

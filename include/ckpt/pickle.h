@@ -122,6 +122,8 @@ struct PickleAnomaly {
 struct PickleLimits {
   uint64_t max_opcodes = 1ull << 28;
   uint64_t max_nodes = 1ull << 27;
+  // Values plus marks on the stack at once (a MARK costs no node).
+  uint64_t max_stack = 1ull << 24;
   // false: containers do not record their items (the scanner does not need
   // them); imports, calls and their direct operands are still recorded.
   // Scalars and containers may then share one node per kind, so their

@@ -16,7 +16,7 @@ GENERATOR  := -G Ninja   # ninja-build is one of the packages `deps` installs
 
 DEB_PACKAGES := cmake g++ ninja-build ccache pkg-config \
   libboost-iostreams-dev libabsl-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libbz2-dev liblzma-dev zlib1g-dev \
-  libcli11-dev libbenchmark-dev libgtest-dev googletest
+  libcli11-dev libbenchmark-dev libgtest-dev googletest zstd python3
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 .PHONY: all build test demo bench fuzz deps fuzz-deps clean

@@ -56,6 +56,7 @@ void RegisterEdit(CLI::App& app, int* exit_code);
 void RegisterHash(CLI::App& app, int* exit_code);
 void RegisterSplit(CLI::App& app, int* exit_code);  // split and merge
 void RegisterScan(CLI::App& app, int* exit_code);
+void RegisterQuantize(CLI::App& app, int* exit_code);
 
 }  // namespace ckpt::cli
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/checkpoint.h"
 #include "ckpt/dtype.h"
+#include "ckpt/dtype_convert.h"
 #include "ckpt/gguf.h"
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
@@ -50,7 +51,8 @@ absl::Status WriteAsGguf(const Checkpoint& c, std::optional<DType> target, const
     GgufTensorToWrite t;
     t.name = std::string(v.name);
     t.source_dtype = v.dtype;
-    t.dtype = target && IsConvertibleFloat(v.dtype) ? *target : v.dtype;
+    // --dtype applies to float tensors and decodes ggml block types.
+    t.dtype = target && CanConvert(v.dtype, *target) ? *target : v.dtype;
     if (!GgmlIdOf(t.dtype)) {
       return Error("cli.convert.dtype", StrCat("tensor is ", DTypeName(t.dtype), ", which GGUF cannot hold",
                                                IsConvertibleFloat(t.dtype) ? " (use --dtype f32, f16 or bf16)" : ""))
@@ -114,11 +116,12 @@ absl::Status Run(const ConvertArgs& a) {
     }
     for (size_t i = 0; i < c.tensors().size(); ++i) {
       const TensorView& t = c.tensors()[i];
-      if (GetDTypeInfo(t.dtype).kind == DTypeKind::kQuantized) {
+      if (GetDTypeInfo(t.dtype).kind == DTypeKind::kQuantized && !target) {
         return Error("cli.convert.dtype", StrCat("tensor is ", DTypeName(t.dtype),
-                                                 "; Safetensors has no ggml block types"))
+                                                 "; Safetensors has no ggml block types: pass --dtype f32, f16 or "
+                                                 "bf16 to dequantize"))
             .Tensor(t.name)
-            .Code(absl::StatusCode::kUnimplemented);
+            .Code(absl::StatusCode::kFailedPrecondition);
       }
       if (c.gguf_files()[c.tensor_file_index(i)]->big_endian()) {
         return Error("cli.convert.endian", "big-endian GGUF: run `ckpt edit IN OUT --endian little` first")
@@ -131,7 +134,7 @@ absl::Status Run(const ConvertArgs& a) {
   tensors.reserve(c.tensors().size());
   for (const TensorView& t : c.tensors()) {
     // Like torch's Module.to(dtype): only floating-point tensors change.
-    const bool convert = target && IsConvertibleFloat(t.dtype);
+    const bool convert = target && CanConvert(t.dtype, *target);
     tensors.push_back(TensorToWrite::From(t, convert ? target : std::nullopt));
   }
   SafetensorsWriteOptions write;

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
 
-  CLI::App app{"ckpt: inspect, validate and convert model checkpoints (Safetensors, sharded Safetensors)"};
+  CLI::App app{"ckpt: inspect, validate, scan, convert and quantize model checkpoints (Safetensors, GGUF, PyTorch, NumPy)"};
   app.set_version_flag("--version", "ckpt " CKPT_VERSION);
   app.require_subcommand(1);
   int exit_code = ckpt::cli::kExitOk;
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   ckpt::cli::RegisterHash(app, &exit_code);
   ckpt::cli::RegisterSplit(app, &exit_code);
   ckpt::cli::RegisterScan(app, &exit_code);
+  ckpt::cli::RegisterQuantize(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

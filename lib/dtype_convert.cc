@@ -1,5 +1,6 @@
 #include "lib/str_util.h"
 #include "ckpt/dtype_convert.h"
+#include "ckpt/quant.h"
 
 #include <algorithm>
 #include <array>
@@ -390,9 +391,33 @@ absl::Status ConvertElements(DType from, absl::Span<const uint8_t> src, DType to
   return absl::OkStatus();
 }
 
+bool CanConvert(DType from, DType to) {
+  return from == to || (IsConvertibleFloat(to) && (IsConvertibleFloat(from) || CanDequantize(from)));
+}
+
 absl::Status ConvertInChunks(DType from, absl::Span<const uint8_t> src, DType to,
                              absl::FunctionRef<absl::Status(absl::Span<const uint8_t>)> sink) {
   constexpr uint64_t kChunkElems = 1 << 18;
+  const DTypeInfo& in = GetDTypeInfo(from);
+  if (in.kind == DTypeKind::kQuantized && from != to) {
+    if (!CanConvert(from, to)) {
+      return Error("dtype.convert.unsupported", StrCat("cannot convert ", DTypeName(from), " to ", DTypeName(to)));
+    }
+    const uint64_t blocks = src.size() / in.block_bytes;
+    const uint64_t per_chunk = std::max<uint64_t>(1, kChunkElems / in.block_elems);
+    std::vector<float> f32(std::min(blocks, per_chunk) * in.block_elems);
+    std::vector<uint8_t> buf(f32.size() * GetDTypeInfo(to).block_bytes);
+    for (uint64_t b = 0; b < blocks; b += per_chunk) {
+      const uint64_t m = std::min(per_chunk, blocks - b);
+      const uint64_t n = m * in.block_elems;
+      DequantizeRow(from, src.data() + b * in.block_bytes, f32.data(), static_cast<int64_t>(n));
+      const auto f32_bytes = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(f32.data()), 4 * n);
+      const uint64_t out_bytes = n * GetDTypeInfo(to).block_bytes;
+      CKPT_RETURN_IF_ERROR(ConvertElements(DType::kF32, f32_bytes, to, absl::MakeSpan(buf.data(), out_bytes), n));
+      CKPT_RETURN_IF_ERROR(sink(absl::MakeConstSpan(buf.data(), out_bytes)));
+    }
+    return absl::OkStatus();
+  }
   const uint64_t in_size = GetDTypeInfo(from).block_bytes;
   const uint64_t out_size = GetDTypeInfo(to).block_bytes;
   const uint64_t n = src.size() / in_size;

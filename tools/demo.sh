@@ -52,4 +52,14 @@ run "$CKPT" scan module_state_dict.pt legacy_stacked.pt from-torch.safetensors m
 step "a pickle that would run os.system if loaded (ckpt never runs it)"
 printf '\x80\x02cos\nsystem\nX\x04\x00\x00\x00true\x85R.' > evil.bin
 "$CKPT" scan evil.bin || echo "(exit status $?: unsafe)"
+
+step "Quantize like llama-quantize (same types, options and bytes)"
+"$BUILD/make_llama_gguf" llama-f16.gguf 4 512 1408 8 4 4096 f16
+run "$CKPT" quantize llama-f16.gguf --dry-run Q4_K_M
+run "$CKPT" quantize llama-f16.gguf llama-q4_k_m.gguf Q4_K_M
+run "$CKPT" quantize llama-f16.gguf llama-q4_k_m-1t.gguf Q4_K_M --threads 1 -q
+run cmp llama-q4_k_m.gguf llama-q4_k_m-1t.gguf
+echo "same bytes with 1 thread and with all cores"
+run "$CKPT" validate llama-q4_k_m.gguf
+run "$CKPT" convert --dtype f16 llama-q4_k_m.gguf dequantized.safetensors
 printf '\nDemo files are in %s\n' "$DIR"

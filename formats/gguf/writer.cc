@@ -194,7 +194,7 @@ absl::Status CheckTensor(const GgufTensorToWrite& t) {
                                            t.data.size(), " were given"))
         .Tensor(t.name);
   }
-  if (t.source_dtype != t.dtype && !(IsConvertibleFloat(t.source_dtype) && IsConvertibleFloat(t.dtype))) {
+  if (!CanConvert(t.source_dtype, t.dtype)) {
     return Error("gguf.write.convert", StrCat("cannot convert ", DTypeName(t.source_dtype), " to ",
                                               DTypeName(t.dtype)))
         .Tensor(t.name)

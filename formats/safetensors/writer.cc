@@ -67,7 +67,7 @@ absl::StatusOr<uint64_t> OutputBytes(const TensorToWrite& t) {
                               t.data.size(), " were given"))
         .Tensor(t.name);
   }
-  if (t.source_dtype != t.dtype && !(IsConvertibleFloat(t.source_dtype) && IsConvertibleFloat(t.dtype))) {
+  if (!CanConvert(t.source_dtype, t.dtype)) {
     return Error("safetensors.write.convert",
                  StrCat("cannot convert ", DTypeName(t.source_dtype), " to ", DTypeName(t.dtype)))
         .Tensor(t.name)

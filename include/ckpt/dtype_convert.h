@@ -83,9 +83,14 @@ absl::Status ConvertElements(DType from, absl::Span<const uint8_t> src, DType to
 //
 // Converts all of `src` (whole elements of `from`) to `to` a bounded chunk at
 // a time (memory stays small whatever the tensor size), handing each
-// converted chunk to `sink` in order; stops at the first error.
+// converted chunk to `sink` in order; stops at the first error. `from` may
+// also be a ggml block type (whole blocks), decoded with ckpt/quant.h's
+// DequantizeRow then converted from F32.
+//
+// CanConvert(from, to): what ConvertInChunks accepts.
 absl::Status ConvertInChunks(DType from, absl::Span<const uint8_t> src, DType to,
                              absl::FunctionRef<absl::Status(absl::Span<const uint8_t>)> sink);
+bool CanConvert(DType from, DType to);
 
 }  // namespace ckpt
 

@@ -1,0 +1,395 @@
+// GGUF → GGUF quantization in llama-quantize's layout (llama-quant.cpp's
+// llama_model_quantize_impl): plan every tensor's type first, then stream the
+// tensors one by one in that order, slab by slab, quantizing rows on all
+// threads straight from the mapped input into a bounded output buffer.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "ckpt/atomic_file.h"
+#include "ckpt/dtype_convert.h"
+#include "ckpt/quant.h"
+#include "ckpt/quantize.h"
+#include "ckpt/status.h"
+#include "lib/quant/mix.h"
+
+namespace ckpt {
+namespace {
+
+constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION
+constexpr uint64_t kOutputAlignment = 32;     // GGUF_DEFAULT_ALIGNMENT
+// Output bytes quantized per slab: bounds memory whatever the tensor size.
+constexpr uint64_t kSlabBytes = 32ull << 20;
+// ggml's chunk: whole rows, at least 16384 elements (32 × 512).
+constexpr int64_t kMinChunkElems = 32 * 512;
+
+std::optional<int64_t> FirstInt(const GgufFile& f, const std::string& key) {
+  const GgufKv* kv = f.FindKv(key);
+  if (!kv) return std::nullopt;
+  if (kv->value.type != GgufType::kArray) return f.GetInt(key);
+  // Per-layer arrays (head_count_kv of hybrid models): layer 0's value.
+  std::optional<int64_t> first;
+  f.ForEachElement(kv->value, [&](const GgufValue& v) {
+    if (v.type != GgufType::kString && v.type != GgufType::kArray && v.type != GgufType::kF32 &&
+        v.type != GgufType::kF64 && v.type != GgufType::kBool) {
+      first = f.ReadSigned(v);
+    }
+    return false;
+  });
+  return first;
+}
+
+absl::StatusOr<QuantModelFacts> ModelFacts(const GgufFile& f) {
+  QuantModelFacts facts;
+  const std::optional<std::string_view> arch = f.GetString("general.architecture");
+  if (!arch) {
+    return Error("quantize.metadata", "general.architecture is missing: the mix rules need the model's layout")
+        .Code(absl::StatusCode::kFailedPrecondition)
+        .File(f.path());
+  }
+  facts.arch = std::string(*arch);
+  const std::optional<int64_t> n_layer = FirstInt(f, facts.arch + ".block_count");
+  if (!n_layer || *n_layer <= 0 || *n_layer > 4096) {
+    return Error("quantize.metadata", absl::StrFormat("%s.block_count is missing or not in 1..4096", facts.arch))
+        .Code(absl::StatusCode::kFailedPrecondition)
+        .File(f.path())
+        .Key(facts.arch + ".block_count");
+  }
+  facts.n_layer = *n_layer;
+  facts.n_head = FirstInt(f, facts.arch + ".attention.head_count").value_or(0);
+  facts.n_head_kv = FirstInt(f, facts.arch + ".attention.head_count_kv").value_or(facts.n_head);
+  facts.n_expert = FirstInt(f, facts.arch + ".expert_count").value_or(0);
+  return facts;
+}
+
+// ggml_n_dims: trailing dimensions of 1 are not written.
+std::vector<uint64_t> TrimmedNe(const GgufTensorInfo& info) {
+  size_t n = info.n_dims;
+  while (n > 1 && info.ne[n - 1] == 1) --n;
+  return std::vector<uint64_t>(info.ne.begin(), info.ne.begin() + std::max<size_t>(n, 1));
+}
+
+uint64_t RowBytes(DType t, uint64_t n) { return n / GetDTypeInfo(t).block_elems * GetDTypeInfo(t).block_bytes; }
+
+}  // namespace
+
+absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOptions& options) {
+  QuantizePlan plan;
+  CKPT_ASSIGN_OR_RETURN(plan.facts, ModelFacts(in));
+  if (in.big_endian()) {
+    return Error("quantize.endian", "big-endian GGUF input: convert it with `ckpt edit --endian little` first")
+        .File(in.path());
+  }
+  std::vector<size_t> order(in.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return quant::QuantizeOrderLess(in.info(a).name, in.info(b).name); });
+  std::vector<std::string> names;
+  names.reserve(order.size());
+  for (size_t i : order) names.emplace_back(in.info(i).name);
+  CKPT_ASSIGN_OR_RETURN(quant::MixPolicy policy, quant::MixPolicy::Create(plan.facts, options, names));
+
+  for (size_t i : order) {
+    const GgufTensorInfo& info = in.info(i);
+    QuantizePlanEntry e;
+    e.input_index = i;
+    e.name = std::string(info.name);
+    e.ne = TrimmedNe(info);
+    e.from = info.dtype;
+    e.from_bytes = info.nbytes;
+    const uint64_t ne0 = info.ne[0], ne2 = info.ne[2];
+    CKPT_ASSIGN_OR_RETURN(e.to, policy.Choose(e.name, static_cast<int>(e.ne.size()), ne0, ne2, e.from, &e.fallback));
+    plan.n_fallback += e.fallback;
+    const uint64_t n_rows = info.nbytes / std::max<uint64_t>(RowBytes(e.from, ne0), 1);
+    e.to_bytes = e.to == e.from ? info.nbytes : n_rows * RowBytes(e.to, ne0);
+    const bool allowed = quant::AllowsQuantization(e.name, static_cast<int>(e.ne.size()), options);
+    e.requires_imatrix = quant::RequiresImatrix(e.name, e.to, options.file_type.ftype);
+    if (e.to != e.from) {
+      if (GetDTypeInfo(e.from).kind == DTypeKind::kQuantized && !options.allow_requantize) {
+        return Error("quantize.requantize",
+                     absl::StrFormat("is already %s; requantizing loses precision (pass --allow-requantize to do it "
+                                     "anyway)",
+                                     DTypeName(e.from)))
+            .Code(absl::StatusCode::kFailedPrecondition)
+            .File(in.path())
+            .Tensor(e.name);
+      }
+      if (info.n_dims > 3 && info.ne[3] > 1) {
+        return Error("quantize.shape", "4-D tensors are not quantized (llama-quantize mishandles them)")
+            .Code(absl::StatusCode::kUnimplemented)
+            .File(in.path())
+            .Tensor(e.name);
+      }
+      if (options.imatrix) {
+        const auto it = options.imatrix->entries.find(e.name);
+        if (it != options.imatrix->entries.end()) {
+          if (it->second.size() == ne0 * ne2) {
+            e.imatrix = &it->second;
+          } else if (e.name != "token_embd.weight" && e.name != "per_layer_token_embd.weight") {
+            return Error("quantize.imatrix_size",
+                         absl::StrFormat("the imatrix has %d values for it, the tensor needs %d (ne0 × experts)",
+                                         it->second.size(), ne0 * ne2))
+                .File(in.path())
+                .Tensor(e.name);
+          }
+        }
+      }
+    }
+    if (allowed && e.requires_imatrix && !options.imatrix) plan.needs_imatrix = true;
+    plan.tensors.push_back(std::move(e));
+  }
+  return plan;
+}
+
+namespace {
+
+// Converts rows of `t` to F32. F16/BF16 exactly; block types through the
+// dequantizer (the path --allow-requantize takes).
+void RowsToF32(DType t, const uint8_t* src, float* dst, int64_t n) {
+  if (t == DType::kF32) {
+    std::memcpy(dst, src, 4 * n);
+  } else if (t == DType::kF16) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      dst[i] = F16ToF32(h);
+    }
+  } else if (t == DType::kBF16) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      dst[i] = BF16ToF32(h);
+    }
+  } else {
+    DequantizeRow(t, src, dst, n);
+  }
+}
+
+struct WorkItem {
+  int64_t first_row;  // global row (experts are stacked)
+  int64_t n_rows;
+  int64_t expert;
+};
+
+// Quantizes rows [row0, row0 + n_rows) of one tensor into `out` on all
+// threads. Each chunk of rows goes to a fixed place, so the bytes do not
+// depend on the thread count. Errors name the first bad row.
+absl::Status QuantizeSlab(const GgufFile& in, const QuantizePlanEntry& e, int64_t row0, int64_t n_rows,
+                          uint8_t* out, int threads) {
+  const GgufTensorInfo& info = in.info(e.input_index);
+  const int64_t ne0 = static_cast<int64_t>(info.ne[0]), ne1 = static_cast<int64_t>(info.ne[1]);
+  const uint64_t in_row = RowBytes(e.from, ne0), out_row = RowBytes(e.to, ne0);
+  const uint8_t* base = in.bytes().data() + in.data_offset() + info.offset;
+  const int64_t rows_per_chunk = std::max<int64_t>(1, (ne0 >= kMinChunkElems ? ne0 : kMinChunkElems) / ne0);
+  std::vector<WorkItem> items;
+  for (int64_t r = row0; r < row0 + n_rows;) {
+    const int64_t expert = r / ne1;
+    const int64_t end = std::min({row0 + n_rows, (expert + 1) * ne1, r + rows_per_chunk});
+    items.push_back({r, end - r, expert});
+    r = end;
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> bad_row{INT64_MAX};
+  std::atomic<int> bad_kind{0};  // 1 = non-finite input, 2 = non-finite scale
+  auto work = [&] {
+    std::vector<float> f32;
+    for (size_t k; (k = next.fetch_add(1)) < items.size();) {
+      const WorkItem& w = items[k];
+      const uint8_t* src = base + w.first_row * in_row;
+      const float* x;
+      const bool direct = e.from == DType::kF32 && reinterpret_cast<uintptr_t>(src) % alignof(float) == 0;
+      if (direct) {
+        x = reinterpret_cast<const float*>(src);
+      } else {
+        f32.resize(static_cast<size_t>(w.n_rows * ne0));
+        RowsToF32(e.from, src, f32.data(), w.n_rows * ne0);
+        x = f32.data();
+      }
+      // llama.cpp's loader rejects NaN/Inf weights before quantizing.
+      bool finite = true;
+      for (int64_t i = 0; i < w.n_rows * ne0; ++i) {
+        if (!std::isfinite(x[i])) {
+          int64_t row = w.first_row + i / ne0, cur = bad_row.load();
+          while (row < cur && !bad_row.compare_exchange_weak(cur, row)) {}
+          bad_kind = 1;
+          finite = false;
+          break;
+        }
+      }
+      if (!finite) continue;
+      uint8_t* dst = out + (w.first_row - row0) * out_row;
+      const float* qw = e.imatrix ? e.imatrix->data() + w.expert * ne0 : nullptr;
+      QuantizeRows(e.to, x, dst, w.n_rows, ne0, qw);
+      if (const std::optional<uint64_t> b = FindInvalidBlock(e.to, absl::MakeConstSpan(dst, w.n_rows * out_row))) {
+        const int64_t row = w.first_row + static_cast<int64_t>(*b * GetDTypeInfo(e.to).block_bytes / out_row);
+        int64_t cur = bad_row.load();
+        while (row < cur && !bad_row.compare_exchange_weak(cur, row)) {}
+        if (bad_kind == 0) bad_kind = 2;
+      }
+    }
+  };
+  const int n_threads = static_cast<int>(std::min<size_t>(std::max(threads, 1), items.size()));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < n_threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  if (bad_row.load() != INT64_MAX) {
+    const int64_t row = bad_row.load();
+    if (bad_kind == 1) {
+      return Error("quantize.non_finite", absl::StrFormat("row %d holds NaN or infinity", row))
+          .File(in.path())
+          .Tensor(e.name)
+          .At(in.data_offset() + info.offset + row * in_row);
+    }
+    return Error("quantize.scale_overflow",
+                 absl::StrFormat("row %d: a %s block scale is not finite (values too large for its f16 scale; "
+                                 "llama-quantize fails the same way)",
+                                 row, DTypeName(e.to)))
+        .File(in.path())
+        .Tensor(e.name);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<GgufKvToWrite> OutputKvs(const GgufFile& in, const QuantizeOptions& options, size_t imatrix_entries) {
+  std::vector<GgufKvToWrite> kvs;
+  for (const GgufKv& kv : in.kvs()) {
+    if (kv.key == "split.no" || kv.key == "split.count" || kv.key == "split.tensors.count" ||
+        kv.key == "general.quantization_version" || kv.key == "general.file_type") {
+      continue;
+    }
+    kvs.push_back({std::string(kv.key), std::make_pair(&in, kv.value)});
+  }
+  uint32_t ftype = options.file_type.ftype;
+  if (options.file_type.copy) {
+    ftype = static_cast<uint32_t>(in.GetInt("general.file_type").value_or(0));
+  }
+  kvs.push_back({"general.quantization_version", GgufOwnedValue::Unsigned(GgufType::kU32, kQuantizationVersion)});
+  kvs.push_back({"general.file_type", GgufOwnedValue::Unsigned(GgufType::kU32, ftype)});
+  if (options.imatrix) {
+    kvs.push_back({"quantize.imatrix.file", GgufOwnedValue::String(options.imatrix_file.substr(0, 127))});
+    if (!options.imatrix->datasets.empty()) {
+      kvs.push_back({"quantize.imatrix.dataset", GgufOwnedValue::String(options.imatrix->datasets[0].substr(0, 127))});
+    }
+    kvs.push_back({"quantize.imatrix.entries_count",
+                   GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(imatrix_entries))});
+    if (options.imatrix->chunk_count > 0) {
+      kvs.push_back({"quantize.imatrix.chunks_count",
+                     GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(options.imatrix->chunk_count))});
+    }
+  }
+  return kvs;
+}
+
+}  // namespace
+
+absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const QuantizeOptions& options,
+                          const QuantizePlan& plan, const QuantizeProgressFn& progress) {
+  if (plan.needs_imatrix) {
+    for (const QuantizePlanEntry& e : plan.tensors) {
+      if (e.requires_imatrix && e.to != e.from) {
+        return Error("quantize.imatrix_required",
+                     absl::StrFormat("%s for %s needs an importance matrix (--imatrix), as llama-quantize requires",
+                                     DTypeName(e.to), options.file_type.name))
+            .Code(absl::StatusCode::kFailedPrecondition)
+            .File(in.path())
+            .Tensor(e.name);
+      }
+    }
+  }
+  if (options.imatrix) {
+    for (const auto& [name, values] : options.imatrix->entries) {
+      for (float v : values) {
+        if (!std::isfinite(v)) {
+          return Error("imatrix.non_finite", "the importance matrix holds NaN or infinity").Tensor(name);
+        }
+      }
+    }
+  }
+  for (const QuantizePlanEntry& e : plan.tensors) {
+    if (e.to == e.from) continue;
+    if (!CanQuantize(e.to)) {
+      return Error("quantize.unsupported_type", absl::StrFormat("ckpt cannot produce %s yet", DTypeName(e.to)))
+          .Code(absl::StatusCode::kUnimplemented)
+          .Tensor(e.name);
+    }
+    if (!CanDequantize(e.from)) {
+      return Error("quantize.unsupported_type", absl::StrFormat("ckpt cannot read %s", DTypeName(e.from)))
+          .Code(absl::StatusCode::kUnimplemented)
+          .Tensor(e.name);
+    }
+    if (e.requires_imatrix && !e.imatrix) {
+      return Error("quantize.imatrix_required",
+                   absl::StrFormat("no importance-matrix entry for this %s tensor (the result would be garbage; "
+                                   "llama-quantize stops too)",
+                                   DTypeName(e.to)))
+          .Code(absl::StatusCode::kFailedPrecondition)
+          .Tensor(e.name);
+    }
+  }
+
+  const size_t imatrix_entries = options.imatrix ? options.imatrix->entries.size() : 0;
+  std::vector<GgufKvToWrite> kvs = OutputKvs(in, options, imatrix_entries);
+  std::vector<GgufTensorToWrite> infos;
+  infos.reserve(plan.tensors.size());
+  uint64_t total = 0;
+  for (const QuantizePlanEntry& e : plan.tensors) {
+    GgufTensorToWrite t;
+    t.name = e.name;
+    t.dtype = e.to;
+    t.ne = e.ne;
+    t.source_dtype = e.to;
+    // The header writer only needs the size: point at nothing of that length.
+    t.data = absl::Span<const uint8_t>(nullptr, e.to_bytes);
+    infos.push_back(std::move(t));
+    total += e.to_bytes;
+  }
+  CKPT_ASSIGN_OR_RETURN(std::string header, GgufHeader(kvs, infos));
+  CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> file, AtomicOutputFile::Create(out));
+  CKPT_RETURN_IF_ERROR(file->Write(header));
+  uint64_t alignment = kOutputAlignment;
+  for (const GgufKvToWrite& kv : kvs) {
+    // An input general.alignment is kept, and honoured (llama-quantize keeps
+    // the key but lays the data out at 32, which breaks the file).
+    if (kv.key == "general.alignment") alignment = static_cast<uint64_t>(in.GetInt("general.alignment").value_or(32));
+  }
+  const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<uint8_t> buffer;
+  uint64_t done = 0;
+  static const uint8_t kZeros[4096] = {};
+  for (size_t k = 0; k < plan.tensors.size(); ++k) {
+    const QuantizePlanEntry& e = plan.tensors[k];
+    const GgufTensorInfo& info = in.info(e.input_index);
+    const absl::Span<const uint8_t> src = in.bytes().subspan(in.data_offset() + info.offset, info.nbytes);
+    if (e.to == e.from) {
+      CKPT_RETURN_IF_ERROR(file->Write(src));
+      done += e.to_bytes;
+      if (progress) progress(k, done, total);
+    } else {
+      const int64_t ne0 = static_cast<int64_t>(info.ne[0]);
+      const uint64_t out_row = RowBytes(e.to, ne0);
+      const int64_t n_rows = static_cast<int64_t>(e.to_bytes / out_row);
+      const int64_t slab_rows = std::max<int64_t>(1, static_cast<int64_t>(kSlabBytes / out_row));
+      for (int64_t r = 0; r < n_rows; r += slab_rows) {
+        const int64_t m = std::min(slab_rows, n_rows - r);
+        buffer.resize(static_cast<size_t>(m * out_row));
+        CKPT_RETURN_IF_ERROR(QuantizeSlab(in, e, r, m, buffer.data(), threads));
+        CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(buffer)));
+        done += m * out_row;
+        if (progress) progress(k, done, total);
+      }
+    }
+    for (uint64_t pad = (alignment - e.to_bytes % alignment) % alignment; pad > 0;) {
+      const uint64_t m = std::min<uint64_t>(pad, sizeof(kZeros));
+      CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(kZeros, m)));
+      pad -= m;
+    }
+  }
+  return file->Commit();
+}
+
+}  // namespace ckpt

@@ -147,26 +147,56 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
 
 namespace {
 
+// One task at a time on a second thread; Wait() returns its status.
+class BackgroundTask {
+ public:
+  ~BackgroundTask() { (void)Wait(); }
+  void Start(std::function<absl::Status()> fn) {
+    thread_ = std::thread([this, fn = std::move(fn)] { status_ = fn(); });
+  }
+  absl::Status Wait() {
+    if (thread_.joinable()) thread_.join();
+    absl::Status s = status_;
+    status_ = absl::OkStatus();
+    return s;
+  }
+
+ private:
+  std::thread thread_;
+  absl::Status status_;
+};
+
 // Converts rows of `t` to F32. F16/BF16 exactly; block types through the
 // dequantizer (the path --allow-requantize takes).
 void RowsToF32(DType t, const uint8_t* src, float* dst, int64_t n) {
-  if (t == DType::kF32) {
-    std::memcpy(dst, src, 4 * n);
-  } else if (t == DType::kF16) {
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, src + 2 * i, 2);
-      dst[i] = F16ToF32(h);
-    }
-  } else if (t == DType::kBF16) {
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, src + 2 * i, 2);
-      dst[i] = BF16ToF32(h);
-    }
+  if (IsConvertibleFloat(t)) {
+    // Exact (F16/BF16 → F32), branch-free and vectorised; cannot fail here.
+    (void)ConvertElements(t, absl::MakeConstSpan(src, n * GetDTypeInfo(t).block_bytes), DType::kF32,
+                          absl::MakeSpan(reinterpret_cast<uint8_t*>(dst), 4 * n), n);
   } else {
     DequantizeRow(t, src, dst, n);
   }
+}
+
+// The index of the first NaN or infinity among x[0, n), or -1. Checks a
+// block at a time with a branch-free (vectorisable) test.
+int64_t FirstNonFinite(const float* x, int64_t n) {
+  constexpr int64_t kBlock = 256;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t m = std::min(kBlock, n - b);
+    uint32_t bad = 0;
+    for (int64_t i = 0; i < m; ++i) {
+      uint32_t u;
+      std::memcpy(&u, x + b + i, 4);
+      bad |= static_cast<uint32_t>((u & 0x7F800000u) == 0x7F800000u);
+    }
+    if (bad) {
+      for (int64_t i = 0; i < m; ++i) {
+        if (!std::isfinite(x[b + i])) return b + i;
+      }
+    }
+  }
+  return -1;
 }
 
 struct WorkItem {
@@ -210,17 +240,12 @@ absl::Status QuantizeSlab(const GgufFile& in, const QuantizePlanEntry& e, int64_
         x = f32.data();
       }
       // llama.cpp's loader rejects NaN/Inf weights before quantizing.
-      bool finite = true;
-      for (int64_t i = 0; i < w.n_rows * ne0; ++i) {
-        if (!std::isfinite(x[i])) {
-          int64_t row = w.first_row + i / ne0, cur = bad_row.load();
-          while (row < cur && !bad_row.compare_exchange_weak(cur, row)) {}
-          bad_kind = 1;
-          finite = false;
-          break;
-        }
+      if (const int64_t i = FirstNonFinite(x, w.n_rows * ne0); i >= 0) {
+        int64_t row = w.first_row + i / ne0, cur = bad_row.load();
+        while (row < cur && !bad_row.compare_exchange_weak(cur, row)) {}
+        bad_kind = 1;
+        continue;
       }
-      if (!finite) continue;
       uint8_t* dst = out + (w.first_row - row0) * out_row;
       const float* qw = e.imatrix ? e.imatrix->data() + w.expert * ne0 : nullptr;
       QuantizeRows(e.to, x, dst, w.n_rows, ne0, qw);
@@ -358,15 +383,28 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     if (kv.key == "general.alignment") alignment = static_cast<uint64_t>(in.GetInt("general.alignment").value_or(32));
   }
   const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<uint8_t> buffer;
+  std::vector<uint8_t> buffers[2];
+  uint64_t slab = 0;
+  BackgroundTask writer;
   uint64_t done = 0;
   static const uint8_t kZeros[4096] = {};
   for (size_t k = 0; k < plan.tensors.size(); ++k) {
     const QuantizePlanEntry& e = plan.tensors[k];
     const GgufTensorInfo& info = in.info(e.input_index);
     const absl::Span<const uint8_t> src = in.bytes().subspan(in.data_offset() + info.offset, info.nbytes);
-    if (e.to == e.from) {
+    const uint64_t pad = (alignment - e.to_bytes % alignment) % alignment;
+    auto write_padding = [&file, pad]() -> absl::Status {
+      for (uint64_t left = pad; left > 0;) {
+        const uint64_t m = std::min<uint64_t>(left, sizeof(kZeros));
+        CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(kZeros, m)));
+        left -= m;
+      }
+      return absl::OkStatus();
+    };
+    if (e.to == e.from || e.to_bytes == 0) {
+      CKPT_RETURN_IF_ERROR(writer.Wait());
       CKPT_RETURN_IF_ERROR(file->Write(src));
+      CKPT_RETURN_IF_ERROR(write_padding());
       done += e.to_bytes;
       if (progress) progress(k, done, total);
     } else {
@@ -376,19 +414,23 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
       const int64_t slab_rows = std::max<int64_t>(1, static_cast<int64_t>(kSlabBytes / out_row));
       for (int64_t r = 0; r < n_rows; r += slab_rows) {
         const int64_t m = std::min(slab_rows, n_rows - r);
+        // Two buffers: this slab is quantized while the previous one is
+        // written (the copy into the page cache is a third of the work).
+        std::vector<uint8_t>& buffer = buffers[slab++ % 2];
         buffer.resize(static_cast<size_t>(m * out_row));
         CKPT_RETURN_IF_ERROR(QuantizeSlab(in, e, r, m, buffer.data(), threads));
-        CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(buffer)));
+        CKPT_RETURN_IF_ERROR(writer.Wait());
+        const bool last = r + m >= n_rows;
+        writer.Start([&file, &buffer, last, write_padding]() -> absl::Status {
+          CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(buffer)));
+          return last ? write_padding() : absl::OkStatus();
+        });
         done += m * out_row;
         if (progress) progress(k, done, total);
       }
     }
-    for (uint64_t pad = (alignment - e.to_bytes % alignment) % alignment; pad > 0;) {
-      const uint64_t m = std::min<uint64_t>(pad, sizeof(kZeros));
-      CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(kZeros, m)));
-      pad -= m;
-    }
   }
+  CKPT_RETURN_IF_ERROR(writer.Wait());
   return file->Commit();
 }
 

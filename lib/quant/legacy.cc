@@ -136,7 +136,25 @@ void Q8_0Ref(const float* x, uint8_t* y, int64_t k) {
     const float d = amax / 127;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     StoreHalf(y, d);
-    for (int j = 0; j < kQK; ++j) y[2 + j] = static_cast<uint8_t>(TruncToInt32(std::round(x[j] * id)));
+    // roundf(v), exactly, for |v| < 2^23 (always, unless id overflowed):
+    // truncate, then step away from zero when the dropped part is >= 0.5.
+    // Unlike the libm call this vectorises.
+    float v[kQK];
+    bool in_range = true;
+    for (int j = 0; j < kQK; ++j) {
+      v[j] = x[j] * id;
+      in_range &= std::fabs(v[j]) < 8388608.0f;
+    }
+    if (in_range) {
+      for (int j = 0; j < kQK; ++j) {
+        int32_t t = static_cast<int32_t>(v[j]);
+        const float frac = v[j] - static_cast<float>(t);
+        t += (frac >= 0.5f) - (frac <= -0.5f);
+        y[2 + j] = static_cast<uint8_t>(t);
+      }
+    } else {
+      for (int j = 0; j < kQK; ++j) y[2 + j] = static_cast<uint8_t>(TruncToInt32(std::round(v[j])));
+    }
   }
 }
 

@@ -1,12 +1,17 @@
 // File types, the mix policy and importance matrices (ckpt/quantize.h).
 // The whole-file byte identity with llama-quantize is checked by the
 // `quant_golden` test (../shared/golden/quant/check.py).
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 
 #include "absl/strings/str_format.h"
+#include "ckpt/quant.h"
 #include "ckpt/quantize.h"
+#include "ckpt/status.h"
 #include "gtest/gtest.h"
 #include "lib/quant/mix.h"
 #include "tests/status_matchers.h"
@@ -329,6 +334,156 @@ TEST(Imatrix, LegacyDat) {
   for (size_t cut : {size_t{3}, size_t{10}, full.size() - 1}) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << full.substr(0, cut);
     EXPECT_FALSE(LoadImatrix(path).ok()) << cut;
+  }
+}
+
+}  // namespace
+}  // namespace ckpt
+
+namespace ckpt {
+namespace {
+
+// ---- whole pipeline on small generated files ----------------------------------
+
+TEST(QuantRows, F16AndBF16RoundTripEveryValue) {
+  for (DType t : {DType::kF16, DType::kBF16}) {
+    std::vector<uint16_t> all(65536);
+    for (uint32_t i = 0; i < 65536; ++i) all[i] = static_cast<uint16_t>(i);
+    std::vector<float> f(65536);
+    DequantizeRow(t, reinterpret_cast<const uint8_t*>(all.data()), f.data(), 65536);
+    std::vector<uint16_t> back(65536);
+    QuantizeRows(t, f.data(), reinterpret_cast<uint8_t*>(back.data()), 1, 65536, nullptr);
+    for (uint32_t i = 0; i < 65536; ++i) {
+      const bool nan = t == DType::kF16 ? (i & 0x7C00) == 0x7C00 && (i & 0x3FF) : (i & 0x7F80) == 0x7F80 && (i & 0x7F);
+      if (!nan) ASSERT_EQ(back[i], all[i]) << DTypeName(t) << " " << i;
+    }
+  }
+}
+
+// A 2-layer llama GGUF (F32) whose first attn_q row is `row0`.
+std::string WriteSmallModel(const std::string& name, const std::vector<float>& row0, uint64_t extra_dims = 0,
+                            std::optional<uint32_t> alignment = std::nullopt) {
+  std::vector<GgufKvToWrite> kvs = {
+      {"general.architecture", GgufOwnedValue::String("llama")},
+      {"llama.block_count", GgufOwnedValue::Unsigned(GgufType::kU32, 2)},
+      {"llama.attention.head_count", GgufOwnedValue::Unsigned(GgufType::kU32, 4)},
+      {"llama.attention.head_count_kv", GgufOwnedValue::Unsigned(GgufType::kU32, 4)},
+  };
+  if (alignment) kvs.push_back({"general.alignment", GgufOwnedValue::Unsigned(GgufType::kU32, *alignment)});
+  static std::vector<std::vector<float>> storage;
+  std::vector<GgufTensorToWrite> tensors;
+  auto add = [&](std::string n, std::vector<uint64_t> ne) {
+    uint64_t count = 1;
+    for (uint64_t d : ne) count *= d;
+    std::vector<float> v(count);
+    for (uint64_t i = 0; i < count; ++i) v[i] = std::sin(static_cast<float>(i) * 0.37f) * 0.02f;
+    if (n == "blk.0.attn_q.weight") std::copy(row0.begin(), row0.end(), v.begin());
+    storage.push_back(std::move(v));
+    GgufTensorToWrite t;
+    t.name = std::move(n);
+    t.dtype = t.source_dtype = DType::kF32;
+    t.ne = std::move(ne);
+    t.data = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(storage.back().data()), 4 * count);
+    tensors.push_back(std::move(t));
+  };
+  add("token_embd.weight", {256, 8});
+  for (int l = 0; l < 2; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    add(b + "attn_q.weight", {256, 4});
+    add(b + "attn_norm.weight", {256});
+    if (extra_dims && l == 1) add(b + "ffn_up.weight", {256, 2, 1, extra_dims});
+  }
+  add("output.weight", {256, 8});
+  const std::string path = ::testing::TempDir() + "/" + name;
+  EXPECT_TRUE(WriteGguf(path, kvs, tensors).ok());
+  return path;
+}
+
+absl::Status Quantize(const std::string& in_path, std::string_view type, const std::string& out) {
+  absl::StatusOr<GgufFile> in = GgufFile::Open(in_path);
+  if (!in.ok()) return in.status();
+  QuantizeOptions o;
+  o.file_type = *FindQuantFileType(type);
+  o.threads = 2;
+  absl::StatusOr<QuantizePlan> plan = PlanQuantize(*in, o);
+  if (!plan.ok()) return plan.status();
+  return QuantizeGguf(*in, out, o, *plan);
+}
+
+TEST(QuantizeGguf, BytesAreTheKernelsAndLayoutIsLlamaQuantizes) {
+  const std::string in = WriteSmallModel("ok.gguf", {});
+  const std::string out = ::testing::TempDir() + "/ok-q8.gguf";
+  ASSERT_TRUE(Quantize(in, "Q8_0", out).ok());
+  absl::StatusOr<GgufFile> a = GgufFile::Open(in), b = GgufFile::Open(out);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(b->alignment(), 32u);
+  EXPECT_EQ(b->GetInt("general.file_type"), 7);
+  EXPECT_EQ(b->GetInt("general.quantization_version"), 2);
+  EXPECT_EQ(b->kvs().back().key, "general.file_type");
+  // Order: non-layer tensors by name, then layer by layer by name.
+  std::vector<std::string> names;
+  for (const GgufTensorInfo& t : b->infos()) names.emplace_back(t.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"output.weight", "token_embd.weight", "blk.0.attn_norm.weight",
+                                             "blk.0.attn_q.weight", "blk.1.attn_norm.weight",
+                                             "blk.1.attn_q.weight"}));
+  const TensorView q = b->tensor(*b->Find("blk.0.attn_q.weight"));
+  EXPECT_EQ(q.dtype, DType::kQ8_0);
+  const TensorView f = a->tensor(*a->Find("blk.0.attn_q.weight"));
+  std::vector<uint8_t> expect(q.data.size());
+  QuantizeRows(DType::kQ8_0, reinterpret_cast<const float*>(f.data.data()), expect.data(), 4, 256, nullptr);
+  EXPECT_TRUE(std::equal(expect.begin(), expect.end(), q.data.begin()));
+  EXPECT_EQ(b->tensor(*b->Find("blk.0.attn_norm.weight")).dtype, DType::kF32);
+}
+
+TEST(QuantizeGguf, RejectsNonFiniteInputNamingTheRow) {
+  std::vector<float> row(256, 0.01f);
+  row[100] = std::numeric_limits<float>::quiet_NaN();
+  const std::string in = WriteSmallModel("nan.gguf", row);
+  const absl::Status s = Quantize(in, "Q4_K_M", ::testing::TempDir() + "/nan-out.gguf");
+  EXPECT_EQ(ErrorRule(s), "quantize.non_finite") << s;
+  EXPECT_EQ(ErrorTensor(s), "blk.0.attn_q.weight");
+  EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "/nan-out.gguf"));
+}
+
+TEST(QuantizeGguf, ScaleOverflowIsAnError) {
+  // 1e30 fits F32 but no f16 block scale can represent it.
+  std::vector<float> row(256, 1e30f);
+  const std::string in = WriteSmallModel("huge.gguf", row);
+  EXPECT_EQ(ErrorRule(Quantize(in, "Q8_0", ::testing::TempDir() + "/huge-out.gguf")), "quantize.scale_overflow");
+  EXPECT_EQ(ErrorRule(Quantize(in, "F16", ::testing::TempDir() + "/huge-out.gguf")), "quantize.scale_overflow");
+  EXPECT_TRUE(Quantize(in, "BF16", ::testing::TempDir() + "/huge-out.gguf").ok());
+}
+
+TEST(QuantizeGguf, FourDimensionalTensorsAreRefused) {
+  const std::string in = WriteSmallModel("4d.gguf", {}, 3);
+  EXPECT_EQ(ErrorRule(Quantize(in, "Q8_0", ::testing::TempDir() + "/4d-out.gguf")), "quantize.shape");
+}
+
+TEST(QuantizeGguf, HonoursInputAlignment) {
+  const std::string in = WriteSmallModel("align.gguf", {}, 0, 64);
+  const std::string out = ::testing::TempDir() + "/align-out.gguf";
+  ASSERT_TRUE(Quantize(in, "Q6_K", out).ok());
+  absl::StatusOr<GgufFile> b = GgufFile::Open(out);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->alignment(), 64u);
+  for (const GgufTensorInfo& t : b->infos()) EXPECT_EQ(t.offset % 64, 0u) << t.name;
+}
+
+TEST(QuantizeGguf, ImatrixOfTheWrongSizeIsAnError) {
+  const std::string in_path = WriteSmallModel("im.gguf", {});
+  absl::StatusOr<GgufFile> in = GgufFile::Open(in_path);
+  ASSERT_TRUE(in.ok());
+  Imatrix m;
+  m.entries["blk.0.attn_q.weight"] = std::vector<float>(100, 1.0f);
+  QuantizeOptions o;
+  o.file_type = *FindQuantFileType("Q4_K_M");
+  o.imatrix = &m;
+  EXPECT_EQ(ErrorRule(PlanQuantize(*in, o).status()), "quantize.imatrix_size");
+  m.entries["blk.0.attn_q.weight"] = std::vector<float>(256, 1.0f);
+  absl::StatusOr<QuantizePlan> plan = PlanQuantize(*in, o);
+  ASSERT_TRUE(plan.ok());
+  for (const QuantizePlanEntry& e : plan->tensors) {
+    EXPECT_EQ(e.imatrix != nullptr, e.name == "blk.0.attn_q.weight") << e.name;
   }
 }
 

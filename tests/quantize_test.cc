@@ -355,7 +355,9 @@ TEST(QuantRows, F16AndBF16RoundTripEveryValue) {
     QuantizeRows(t, f.data(), reinterpret_cast<uint8_t*>(back.data()), 1, 65536, nullptr);
     for (uint32_t i = 0; i < 65536; ++i) {
       const bool nan = t == DType::kF16 ? (i & 0x7C00) == 0x7C00 && (i & 0x3FF) : (i & 0x7F80) == 0x7F80 && (i & 0x7F);
-      if (!nan) ASSERT_EQ(back[i], all[i]) << DTypeName(t) << " " << i;
+      if (!nan) {
+        ASSERT_EQ(back[i], all[i]) << DTypeName(t) << " " << i;
+      }
     }
   }
 }

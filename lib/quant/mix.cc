@@ -199,7 +199,14 @@ absl::StatusOr<DType> MixPolicy::Choose(std::string_view name, int n_dims, uint6
   if (!IsQuantized(type)) return type;
   bool manual = false;
   for (const auto& [re, t] : patterns_) {
-    if (std::regex_search(name.begin(), name.end(), re)) {
+    bool match = false;
+    try {
+      match = std::regex_search(name.begin(), name.end(), re);
+    } catch (const std::regex_error& e) {  // complexity or stack limits
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--tensor-type: matching tensor '%s' failed (%s)", name, e.what()));
+    }
+    if (match) {
       type = t;
       manual = true;
       break;

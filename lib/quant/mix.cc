@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_format.h"
 #include "ckpt/quant.h"
+#include "ckpt/status.h"
 #include "lib/str_util.h"
 
 namespace ckpt {
@@ -170,8 +171,9 @@ absl::StatusOr<MixPolicy> MixPolicy::Create(const QuantModelFacts& facts, const 
     try {
       p.patterns_.emplace_back(std::regex(pattern), type);
     } catch (const std::regex_error& e) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--tensor-type: '%s' is not a valid regular expression (%s)", pattern, e.what()));
+      return Error("quantize.tensor_type",
+                   absl::StrFormat("--tensor-type: '%s' is not a valid regular expression (%s)", pattern, e.what()))
+          .Code(absl::StatusCode::kFailedPrecondition);
     }
   }
   for (const std::string& n : names) {
@@ -203,8 +205,9 @@ absl::StatusOr<DType> MixPolicy::Choose(std::string_view name, int n_dims, uint6
     try {
       match = std::regex_search(name.begin(), name.end(), re);
     } catch (const std::regex_error& e) {  // complexity or stack limits
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--tensor-type: matching tensor '%s' failed (%s)", name, e.what()));
+      return Error("quantize.tensor_type", absl::StrFormat("--tensor-type: matching failed (%s)", e.what()))
+          .Code(absl::StatusCode::kFailedPrecondition)
+          .Tensor(name);
     }
     if (match) {
       type = t;
@@ -239,11 +242,10 @@ absl::StatusOr<DType> MixPolicy::ChooseByRules(std::string_view name, uint64_t n
   auto layer_info = [&](int counter, int n_layer) -> absl::StatusOr<std::pair<int, int>> {
     if (std::max<int64_t>(1, n_expert) > 1) {
       const std::optional<int> parsed = ParseLayer(name);
-      if (!parsed) return absl::InvalidArgumentError(absl::StrFormat("tensor '%s': cannot determine its layer", name));
+      if (!parsed) return Error("quantize.layer", "cannot determine its layer (blk.N.) for the expert rules").Tensor(name);
       const int layer = *parsed;
       if (layer < 0 || layer >= n_layer) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("tensor '%s': layer %d outside [0, %d)", name, layer, n_layer));
+        return Error("quantize.layer", absl::StrFormat("layer %d outside [0, %d)", layer, n_layer)).Tensor(name);
       }
       return std::make_pair(layer, n_layer);
     }
@@ -410,9 +412,12 @@ absl::StatusOr<DType> MixPolicy::Fallback(std::string_view name, uint64_t ne0, D
     case DType::kQ5_K: to = DType::kQ5_1; break;
     case DType::kQ6_K: to = DType::kQ8_0; break;
     default:
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "tensor '%s': rows of %d elements do not fit %s (blocks of %d) and llama-quantize defines no fallback for it",
-          name, ne0, DTypeName(type), block));
+      return Error("quantize.no_fallback",
+                   absl::StrFormat("rows of %d elements do not fit %s (blocks of %d) and llama-quantize defines no "
+                                   "fallback for it",
+                                   ne0, DTypeName(type), block))
+          .Code(absl::StatusCode::kFailedPrecondition)
+          .Tensor(name);
   }
   if (ne0 % GetDTypeInfo(to).block_elems != 0) to = DType::kF16;
   return to;

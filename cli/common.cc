@@ -38,7 +38,7 @@ Progress::Progress(std::string label, bool enabled)
 
 Progress::~Progress() { Finish(); }
 
-void Progress::Update(uint64_t done, uint64_t total) {
+void Progress::Update(uint64_t done, uint64_t total, std::string_view detail) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done < total) return;
@@ -48,8 +48,9 @@ void Progress::Update(uint64_t done, uint64_t total) {
   const double pct = total ? 100.0 * done / total : 100.0;
   std::string eta = "";
   if (rate > 0 && done < total) eta = absl::StrFormat(" ETA %.0fs", (total - done) / rate);
-  std::fprintf(stderr, "\r%s: %5.1f%% %s / %s  %s/s%s\033[K", label_.c_str(), pct, HumanBytes(done).c_str(),
-               HumanBytes(total).c_str(), HumanBytes(static_cast<uint64_t>(rate)).c_str(), eta.c_str());
+  std::fprintf(stderr, "\r%s: %5.1f%% %s / %s  %s/s%s%s%.*s\033[K", label_.c_str(), pct, HumanBytes(done).c_str(),
+               HumanBytes(total).c_str(), HumanBytes(static_cast<uint64_t>(rate)).c_str(), eta.c_str(),
+               detail.empty() ? "" : "  ", static_cast<int>(detail.size()), detail.data());
   std::fflush(stderr);
   drawn_ = true;
 }

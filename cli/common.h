@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
@@ -35,7 +36,8 @@ class Progress {
  public:
   Progress(std::string label, bool enabled);
   ~Progress();
-  void Update(uint64_t done, uint64_t total);
+  // `detail` (e.g. "tensor 3/75") is shown after the rate.
+  void Update(uint64_t done, uint64_t total, std::string_view detail = {});
   void Finish();
 
  private:

@@ -144,8 +144,8 @@ absl::Status Run(const QuantizeArgs& a, int* exit_code) {
     return absl::OkStatus();
   }
   Progress progress("quantize", ShowProgress(a.quiet));
-  CKPT_RETURN_IF_ERROR(QuantizeGguf(in, out_path, options, plan, [&](size_t, uint64_t done, uint64_t total) {
-    progress.Update(done, total);
+  CKPT_RETURN_IF_ERROR(QuantizeGguf(in, out_path, options, plan, [&](size_t k, uint64_t done, uint64_t total) {
+    progress.Update(done, total, absl::StrFormat("tensor %d/%d", k + 1, plan.tensors.size()));
   }));
   progress.Finish();
   if (!a.quiet) {

@@ -371,7 +371,7 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     // The header writer only needs the size: point at nothing of that length.
     t.data = absl::Span<const uint8_t>(nullptr, e.to_bytes);
     infos.push_back(std::move(t));
-    total += e.to_bytes;
+    total += e.from_bytes;
   }
   CKPT_ASSIGN_OR_RETURN(std::string header, GgufHeader(kvs, infos));
   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> file, AtomicOutputFile::Create(out));
@@ -405,7 +405,7 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
       CKPT_RETURN_IF_ERROR(writer.Wait());
       CKPT_RETURN_IF_ERROR(file->Write(src));
       CKPT_RETURN_IF_ERROR(write_padding());
-      done += e.to_bytes;
+      done += e.from_bytes;
       if (progress) progress(k, done, total);
     } else {
       const int64_t ne0 = static_cast<int64_t>(info.ne[0]);
@@ -425,7 +425,7 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
           CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(buffer)));
           return last ? write_padding() : absl::OkStatus();
         });
-        done += m * out_row;
+        done += static_cast<uint64_t>(m) * RowBytes(e.from, ne0);
         if (progress) progress(k, done, total);
       }
     }

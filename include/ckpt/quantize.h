@@ -122,6 +122,8 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
 // file and options). Errors: a required imatrix missing, non-finite input
 // values, a quantized scale that overflowed (as ggml_validate_row_data),
 // target types ckpt cannot produce, I/O.
+// `progress` gets the plan index of the tensor being written and the input
+// bytes consumed so far out of the total.
 using QuantizeProgressFn = std::function<void(size_t tensor_index, uint64_t bytes_done, uint64_t bytes_total)>;
 absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const QuantizeOptions& options,
                           const QuantizePlan& plan, const QuantizeProgressFn& progress = nullptr);

@@ -74,15 +74,35 @@ void RemoveUncommittedOutputs() {
   }
 }
 
-absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const std::string& target) {
+absl::StatusOr<std::unique_ptr<AtomicOutputFile>> AtomicOutputFile::Create(const std::string& target_arg) {
   namespace fs = std::filesystem;
+  std::error_code ec;
+  // A symlink is written through (its target is replaced, the link stays);
+  // anything else that is not a regular file (a device, a FIFO) is refused
+  // rather than replaced by a regular file.
+  std::string target = target_arg;
+  if (fs::is_symlink(target, ec)) {
+    const fs::path resolved = fs::weakly_canonical(target, ec);
+    if (ec) {
+      return Error("file.create", StrCat("cannot resolve the symbolic link: ", ec.message()))
+          .File(target_arg)
+          .Code(absl::StatusCode::kFailedPrecondition);
+    }
+    target = resolved.string();
+  }
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+    return Error("file.create", "output path exists and is not a regular file (a device, FIFO or socket); ckpt only "
+                                "replaces regular files")
+        .File(target_arg)
+        .Code(absl::StatusCode::kFailedPrecondition);
+  }
   fs::path t(target);
   fs::path dir = t.has_parent_path() ? t.parent_path() : fs::path(".");
   std::string name = t.filename().string();
   if (name.empty()) {
     return Error("file.create", "output path names a directory").File(target).Code(absl::StatusCode::kFailedPrecondition);
   }
-  std::error_code ec;
   if (fs::is_directory(t, ec)) {
     return Error("file.create", "output path is a directory").File(target).Code(absl::StatusCode::kFailedPrecondition);
   }

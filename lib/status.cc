@@ -9,6 +9,17 @@
 namespace ckpt {
 namespace {
 
+// Hostile names can be megabytes long: messages show the first 200 bytes
+// (the full name stays in the status payload).
+std::string ShortName(std::string_view name) {
+  constexpr size_t kMax = 200;
+  if (name.size() <= kMax) return EscapeForDisplay(name);
+  return StrCat(EscapeForDisplay(name.substr(0, kMax)), "... (", name.size(), " bytes)");
+}
+
+}  // namespace
+namespace {
+
 // Payload keys. The fields live in payloads so that they survive copies and
 // can be re-rendered when context (the file) is added later.
 constexpr char kRuleKey[] = "ckpt/rule";
@@ -34,8 +45,8 @@ std::string Render(const Fields& f) {
   std::string out;
   if (!f.file.empty()) StrAppend(&out, EscapeForDisplay(f.file), ": ");
   if (f.offset) StrAppend(&out, "offset ", *f.offset, ": ");
-  if (f.tensor) StrAppend(&out, "tensor '", EscapeForDisplay(*f.tensor), "': ");
-  if (f.key) StrAppend(&out, "key '", EscapeForDisplay(*f.key), "': ");
+  if (f.tensor) StrAppend(&out, "tensor '", ShortName(*f.tensor), "': ");
+  if (f.key) StrAppend(&out, "key '", ShortName(*f.key), "': ");
   StrAppend(&out, f.detail);
   if (!f.rule.empty()) StrAppend(&out, " [", f.rule, "]");
   return out;

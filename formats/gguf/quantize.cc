@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -63,6 +64,12 @@ absl::StatusOr<QuantModelFacts> ModelFacts(const GgufFile& f) {
   facts.n_head = FirstInt(f, facts.arch + ".attention.head_count").value_or(0);
   facts.n_head_kv = FirstInt(f, facts.arch + ".attention.head_count_kv").value_or(facts.n_head);
   facts.n_expert = FirstInt(f, facts.arch + ".expert_count").value_or(0);
+  if (facts.n_expert < 0 || facts.n_expert > 512) {  // LLAMA_MAX_EXPERTS
+    return Error("quantize.metadata", absl::StrFormat("%s.expert_count %d is not in 0..512", facts.arch, facts.n_expert))
+        .Code(absl::StatusCode::kFailedPrecondition)
+        .File(f.path())
+        .Key(facts.arch + ".expert_count");
+  }
   return facts;
 }
 
@@ -102,7 +109,19 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
     e.from = info.dtype;
     e.from_bytes = info.nbytes;
     const uint64_t ne0 = info.ne[0], ne2 = info.ne[2];
-    CKPT_ASSIGN_OR_RETURN(e.to, policy.Choose(e.name, static_cast<int>(e.ne.size()), ne0, ne2, e.from, &e.fallback));
+    absl::StatusOr<DType> to = policy.Choose(e.name, static_cast<int>(e.ne.size()), ne0, ne2, e.from, &e.fallback);
+    if (!to.ok()) return WithFile(to.status(), in.path());
+    e.to = *to;
+    if (e.to != e.from && ne0 % GetDTypeInfo(e.to).block_elems != 0) {
+      // Only the --output-tensor-type / --token-embedding-type choices skip
+      // the fallback; llama-quantize then fails in the quantizer.
+      return Error("quantize.row_length",
+                   absl::StrFormat("rows of %d elements are not a whole number of %s blocks (%d)", ne0,
+                                   DTypeName(e.to), GetDTypeInfo(e.to).block_elems))
+          .Code(absl::StatusCode::kFailedPrecondition)
+          .File(in.path())
+          .Tensor(e.name);
+    }
     plan.n_fallback += e.fallback;
     const uint64_t n_rows = info.nbytes / std::max<uint64_t>(RowBytes(e.from, ne0), 1);
     e.to_bytes = e.to == e.from ? info.nbytes : n_rows * RowBytes(e.to, ne0);
@@ -280,33 +299,68 @@ absl::Status QuantizeSlab(const GgufFile& in, const QuantizePlanEntry& e, int64_
   return absl::OkStatus();
 }
 
-std::vector<GgufKvToWrite> OutputKvs(const GgufFile& in, const QuantizeOptions& options, size_t imatrix_entries) {
-  std::vector<GgufKvToWrite> kvs;
-  for (const GgufKv& kv : in.kvs()) {
-    if (kv.key == "split.no" || kv.key == "split.count" || kv.key == "split.tensors.count" ||
-        kv.key == "general.quantization_version" || kv.key == "general.file_type") {
-      continue;
+// llama's guess when the input has no general.file_type: the type most
+// tensors have (the first to reach the top count, in quantize order), with
+// LLAMA_FTYPE_GUESSED (1024) set.
+uint32_t GuessedFileType(const QuantizePlan& plan) {
+  std::map<DType, uint32_t> counts;
+  uint32_t best_count = 0;
+  DType best = DType::kF32;
+  for (const QuantizePlanEntry& e : plan.tensors) {
+    if (++counts[e.from] > best_count) {
+      best_count = counts[e.from];
+      best = e.from;
     }
-    kvs.push_back({std::string(kv.key), std::make_pair(&in, kv.value)});
   }
+  static const std::map<DType, uint32_t> kFtype = {
+      {DType::kF32, 0}, {DType::kF16, 1}, {DType::kBF16, 32}, {DType::kQ4_0, 2}, {DType::kQ4_1, 3},
+      {DType::kQ5_0, 8}, {DType::kQ5_1, 9}, {DType::kQ8_0, 7}, {DType::kQ2_K, 10}, {DType::kQ3_K, 12},
+      {DType::kQ4_K, 15}, {DType::kQ5_K, 17}, {DType::kQ6_K, 18}, {DType::kTQ1_0, 36}, {DType::kTQ2_0, 37},
+      {DType::kIQ2_XXS, 19}, {DType::kIQ2_XS, 20}, {DType::kIQ2_S, 28}, {DType::kIQ3_XXS, 23}, {DType::kIQ1_S, 24},
+      {DType::kIQ1_M, 31}, {DType::kIQ4_NL, 25}, {DType::kIQ4_XS, 30}, {DType::kIQ3_S, 26}, {DType::kNVFP4, 39},
+      {DType::kQ1_0, 40}, {DType::kQ2_0, 41}};
+  const auto it = kFtype.find(best);
+  return (it == kFtype.end() ? 0 : it->second) | 1024u;
+}
+
+// What llama copies through a C string: up to the first NUL, at most 127 bytes.
+std::string CString127(std::string_view s) {
+  s = s.substr(0, s.find('\0'));
+  return std::string(s.substr(0, 127));
+}
+
+// llama_model_quantize_impl's KV list: the input's (minus split.*), then the
+// quantization version and file type, then the imatrix keys. A key set again
+// leaves its old place and goes to the end.
+std::vector<GgufKvToWrite> OutputKvs(const GgufFile& in, const QuantizeOptions& options, const QuantizePlan& plan,
+                                     size_t imatrix_entries) {
+  std::vector<GgufKvToWrite> added;
   uint32_t ftype = options.file_type.ftype;
   if (options.file_type.copy) {
-    ftype = static_cast<uint32_t>(in.GetInt("general.file_type").value_or(0));
+    const std::optional<int64_t> f = in.GetInt("general.file_type");
+    ftype = f ? static_cast<uint32_t>(*f) : GuessedFileType(plan);
   }
-  kvs.push_back({"general.quantization_version", GgufOwnedValue::Unsigned(GgufType::kU32, kQuantizationVersion)});
-  kvs.push_back({"general.file_type", GgufOwnedValue::Unsigned(GgufType::kU32, ftype)});
+  added.push_back({"general.quantization_version", GgufOwnedValue::Unsigned(GgufType::kU32, kQuantizationVersion)});
+  added.push_back({"general.file_type", GgufOwnedValue::Unsigned(GgufType::kU32, ftype)});
   if (options.imatrix) {
-    kvs.push_back({"quantize.imatrix.file", GgufOwnedValue::String(options.imatrix_file.substr(0, 127))});
+    added.push_back({"quantize.imatrix.file", GgufOwnedValue::String(CString127(options.imatrix_file))});
     if (!options.imatrix->datasets.empty()) {
-      kvs.push_back({"quantize.imatrix.dataset", GgufOwnedValue::String(options.imatrix->datasets[0].substr(0, 127))});
+      added.push_back({"quantize.imatrix.dataset", GgufOwnedValue::String(CString127(options.imatrix->datasets[0]))});
     }
-    kvs.push_back({"quantize.imatrix.entries_count",
-                   GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(imatrix_entries))});
+    added.push_back({"quantize.imatrix.entries_count",
+                     GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(imatrix_entries))});
     if (options.imatrix->chunk_count > 0) {
-      kvs.push_back({"quantize.imatrix.chunks_count",
-                     GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(options.imatrix->chunk_count))});
+      added.push_back({"quantize.imatrix.chunks_count",
+                       GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(options.imatrix->chunk_count))});
     }
   }
+  std::vector<GgufKvToWrite> kvs;
+  for (const GgufKv& kv : in.kvs()) {
+    if (kv.key == "split.no" || kv.key == "split.count" || kv.key == "split.tensors.count") continue;
+    if (std::any_of(added.begin(), added.end(), [&](const GgufKvToWrite& a) { return a.key == kv.key; })) continue;
+    kvs.push_back({std::string(kv.key), std::make_pair(&in, kv.value)});
+  }
+  for (GgufKvToWrite& a : added) kvs.push_back(std::move(a));
   return kvs;
 }
 
@@ -330,7 +384,9 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     for (const auto& [name, values] : options.imatrix->entries) {
       for (float v : values) {
         if (!std::isfinite(v)) {
-          return Error("imatrix.non_finite", "the importance matrix holds NaN or infinity").Tensor(name);
+          return Error("imatrix.non_finite", "the importance matrix holds NaN or infinity")
+              .File(options.imatrix_file)
+              .Tensor(name);
         }
       }
     }
@@ -340,11 +396,13 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     if (!CanQuantize(e.to)) {
       return Error("quantize.unsupported_type", absl::StrFormat("ckpt cannot produce %s yet", DTypeName(e.to)))
           .Code(absl::StatusCode::kUnimplemented)
+          .File(in.path())
           .Tensor(e.name);
     }
     if (!CanDequantize(e.from)) {
       return Error("quantize.unsupported_type", absl::StrFormat("ckpt cannot read %s", DTypeName(e.from)))
           .Code(absl::StatusCode::kUnimplemented)
+          .File(in.path())
           .Tensor(e.name);
     }
     if (e.requires_imatrix && !e.imatrix) {
@@ -353,12 +411,13 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
                                    "llama-quantize stops too)",
                                    DTypeName(e.to)))
           .Code(absl::StatusCode::kFailedPrecondition)
+          .File(in.path())
           .Tensor(e.name);
     }
   }
 
   const size_t imatrix_entries = options.imatrix ? options.imatrix->entries.size() : 0;
-  std::vector<GgufKvToWrite> kvs = OutputKvs(in, options, imatrix_entries);
+  std::vector<GgufKvToWrite> kvs = OutputKvs(in, options, plan, imatrix_entries);
   std::vector<GgufTensorToWrite> infos;
   infos.reserve(plan.tensors.size());
   uint64_t total = 0;
@@ -373,9 +432,10 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     infos.push_back(std::move(t));
     total += e.from_bytes;
   }
-  CKPT_ASSIGN_OR_RETURN(std::string header, GgufHeader(kvs, infos));
+  absl::StatusOr<std::string> header = GgufHeader(kvs, infos);
+  if (!header.ok()) return WithFile(header.status(), out);
   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<AtomicOutputFile> file, AtomicOutputFile::Create(out));
-  CKPT_RETURN_IF_ERROR(file->Write(header));
+  CKPT_RETURN_IF_ERROR(file->Write(*header));
   uint64_t alignment = kOutputAlignment;
   for (const GgufKvToWrite& kv : kvs) {
     // An input general.alignment is kept, and honoured (llama-quantize keeps

@@ -36,15 +36,16 @@ absl::StatusOr<Imatrix> LoadGgufImatrix(const std::string& path, absl::Span<cons
   if (chunk_count->value.type != GgufType::kU32) {
     return Error("imatrix.metadata", "imatrix.chunk_count must be a u32").File(path).Key("imatrix.chunk_count");
   }
-  m.chunk_count = static_cast<int64_t>(f.ReadUnsigned(chunk_count->value));
+  // llama-quantize keeps it in an int: 2^31 and above turn negative.
+  m.chunk_count = static_cast<int32_t>(static_cast<uint32_t>(f.ReadUnsigned(chunk_count->value)));
 
   struct Pair { int sums = -1, counts = -1; };
   std::map<std::string, Pair> pairs;
   for (size_t i = 0; i < f.size(); ++i) {
     const std::string_view name = f.info(i).name;
-    if (name.ends_with(".in_sum2") && name.size() > 8) {
+    if (name.ends_with(".in_sum2")) {
       pairs[std::string(name.substr(0, name.size() - 8))].sums = static_cast<int>(i);
-    } else if (name.ends_with(".counts") && name.size() > 7) {
+    } else if (name.ends_with(".counts")) {
       pairs[std::string(name.substr(0, name.size() - 7))].counts = static_cast<int>(i);
     }
   }
@@ -68,8 +69,10 @@ absl::StatusOr<Imatrix> LoadGgufImatrix(const std::string& path, absl::Span<cons
     for (uint64_t j = 0; j < ncounts; ++j) {
       float c;
       std::memcpy(&c, counts.data.data() + 4 * j, 4);
-      // Stored as floats, rounded to an integer count, then used as a float.
-      const float count = std::isfinite(c) ? static_cast<float>(std::lround(c)) : c;
+      // Stored as floats, rounded to an integer count (lround; out of range
+      // and NaN give LONG_MIN on x86-64), then used as a float.
+      const float count = std::isfinite(c) && std::fabs(c) < 9.2e18f ? static_cast<float>(std::lround(c))
+                                                                      : static_cast<float>(INT64_MIN);
       for (uint64_t i = 0; i < ne0; ++i) {
         float s;
         std::memcpy(&s, sums.data.data() + 4 * (j * ne0 + i), 4);
@@ -122,10 +125,15 @@ absl::StatusOr<Imatrix> LoadLegacyImatrix(const std::string& path, absl::Span<co
     }
     m.entries[std::move(name)] = std::move(e);
   }
-  int32_t chunks = 0, len = 0;
-  if (read_i32(&chunks)) {
+  // The trailer is read as an std::istream does: a short read still fills
+  // the bytes it got (into a zeroed int) and is used.
+  if (pos < b.size()) {
+    int32_t chunks = 0, len = 0;
+    const uint64_t got = std::min<uint64_t>(4, b.size() - pos);
+    std::memcpy(&chunks, b.data() + pos, got);
+    pos += got;
     m.chunk_count = chunks;
-    if (read_i32(&len) && len > 0 && static_cast<uint64_t>(len) <= b.size() - pos) {
+    if (got == 4 && read_i32(&len) && len > 0 && static_cast<uint64_t>(len) <= b.size() - pos) {
       std::string d(reinterpret_cast<const char*>(b.data() + pos), len);
       d.resize(std::strlen(d.c_str()));
       m.datasets.push_back(std::move(d));

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/quant/common.h"
 #include "lib/quant/kernels.h"
 #include "tests/quant_test_data.h"
 
@@ -202,6 +203,99 @@ TEST(QuantKernels, IQ4_ZeroBlocks) {
   EXPECT_EQ(xs[3], 0xAA);
   for (int j = 4; j < 8; ++j) EXPECT_EQ(xs[j], 0);
   for (int j = 8; j < 136; ++j) EXPECT_EQ(xs[j], 0x88);
+}
+
+// ---- IQ4 vector paths ------------------------------------------------------
+
+struct ScopedIq4Path {
+  explicit ScopedIq4Path(SearchPath p) { SetSearchPathForTesting(p); }
+  ~ScopedIq4Path() { SetSearchPathForTesting(SearchPath::kAuto); }
+};
+
+constexpr SearchPath kIq4VectorPaths[] = {SearchPath::kPortableVector, SearchPath::kAvx2};
+
+// Every vector path gives the scalar path's bytes on `x` (nrows × n_per_row).
+void ExpectIq4PathsAgree(const Format& f, const std::vector<float>& x, int64_t nrows, int64_t n_per_row,
+                         const float* qw, const std::string& what) {
+  std::vector<uint8_t> scalar;
+  {
+    ScopedIq4Path p(SearchPath::kScalar);
+    scalar = Quantize(f, x, nrows, n_per_row, qw);
+  }
+  for (SearchPath path : kIq4VectorPaths) {
+    ScopedIq4Path p(path);
+    const std::vector<uint8_t> v = Quantize(f, x, nrows, n_per_row, qw);
+    ASSERT_EQ(v.size(), scalar.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      ASSERT_EQ(v[i], scalar[i]) << what << (path == SearchPath::kAvx2 ? " avx2" : " portable") << ": block "
+                                 << i / f.block_bytes << " byte " << i % f.block_bytes;
+    }
+  }
+}
+
+void ExpectIq4PathsAgreeOnTestRows(const Format& f) {
+  for (int64_t width : {256, 4096}) {
+    const int64_t nrows = width == 256 ? 36 : 12;
+    for (uint64_t seed = 1; seed <= 12; ++seed) {
+      const std::vector<float> x = QuantTestRows(nrows, width, seed);
+      const std::vector<float> im = QuantTestImatrix(width, seed);
+      const std::string what = "width " + std::to_string(width) + " seed " + std::to_string(seed);
+      ExpectIq4PathsAgree(f, x, nrows, width, nullptr, what);
+      ExpectIq4PathsAgree(f, x, nrows, width, im.data(), what + " imatrix");
+      // Row counts that leave a partial group of 8 blocks / super-blocks.
+      ExpectIq4PathsAgree(f, x, 5, width, nullptr, what + " 5 rows");
+      ExpectIq4PathsAgree(f, x, 5, width, im.data(), what + " 5 rows imatrix");
+    }
+  }
+}
+
+TEST(QuantKernels, IQ4_NL_VectorPathsMatchScalar) { ExpectIq4PathsAgreeOnTestRows(kIQ4_NL); }
+TEST(QuantKernels, IQ4_XS_VectorPathsMatchScalar) { ExpectIq4PathsAgreeOnTestRows(kIQ4_XS); }
+
+// IQ4_NL rows of 3 blocks (groups of 8 blocks span rows; the imatrix restarts
+// each row).
+TEST(QuantKernels, IQ4_NL_VectorPathsMatchScalarShortRows) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    const std::vector<float> x = QuantTestRows(9, 512, seed);  // read as 48 rows of 96
+    std::vector<float> im = QuantTestImatrix(256, seed);
+    im.resize(96);
+    ExpectIq4PathsAgree(kIQ4_NL, x, 48, 32 * 3, nullptr, "96 wide seed " + std::to_string(seed));
+    ExpectIq4PathsAgree(kIQ4_NL, x, 48, 32 * 3, im.data(), "96 wide imatrix seed " + std::to_string(seed));
+    ExpectIq4PathsAgree(kIQ4_NL, x, 3, 32 * 3, im.data(), "3 rows of 96 seed " + std::to_string(seed));
+  }
+}
+
+// Blocks whose first trial scale is a power of two, so x·id lands exactly on
+// table values, on midpoints between neighbours and one ulp either side of
+// them (the best_index_int8 tie rule).
+TEST(QuantKernels, IQ4_VectorPathsMatchScalarOnTies) {
+  static constexpr int kValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+  std::vector<float> targets;
+  for (int k = 0; k < 16; ++k) targets.push_back(static_cast<float>(kValues[k]));
+  for (int k = 0; k < 15; ++k) {
+    const float mid = 0.5f * static_cast<float>(kValues[k] + kValues[k + 1]);
+    targets.push_back(mid);
+    targets.push_back(std::nextafter(mid, -1e9f));
+    targets.push_back(std::nextafter(mid, 1e9f));
+  }
+  QuantRng rng(21);
+  for (int e : {-20, -7, 0, 5}) {
+    const float s = std::ldexp(1.0f, e);
+    std::vector<float> x(256 * 16);
+    for (size_t i = 0; i < x.size(); ++i) {
+      const float sign = (i / 32) % 2 ? -1.0f : 1.0f;  // both signs of max
+      x[i] = (i % 32 == 0) ? sign * 127.0f * s
+                           : sign * s * targets[static_cast<size_t>(rng.Uniform() * targets.size())];
+    }
+    const std::vector<float> im = QuantTestImatrix(256, 3);
+    const std::vector<float> ones(256, 1.0f);
+    for (const Format* f : {&kIQ4_NL, &kIQ4_XS}) {
+      const std::string what = std::string(f == &kIQ4_NL ? "IQ4_NL" : "IQ4_XS") + " 2^" + std::to_string(e);
+      ExpectIq4PathsAgree(*f, x, 16, 256, nullptr, what);
+      ExpectIq4PathsAgree(*f, x, 16, 256, im.data(), what + " imatrix");
+      ExpectIq4PathsAgree(*f, x, 16, 256, ones.data(), what + " unit imatrix");
+    }
+  }
 }
 
 // ---- TQ1_0 / TQ2_0 ---------------------------------------------------------

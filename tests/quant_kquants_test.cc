@@ -8,6 +8,7 @@
 // the bytes differ from llama-quantize's.
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -172,6 +173,149 @@ CKPT_NARROW_MATCHES_GGML(Q5_1, 0xbc7b5750a2091287, 0xe82991efed999f92)
 CKPT_NARROW_MATCHES_GGML(Q8_0, 0x40f44771494c1b64, 0x40f44771494c1b64)
 
 #undef CKPT_NARROW_MATCHES_GGML
+
+// Blocks of 32 that stress the lane-parallel block scans: opposite-sign ties
+// of the largest magnitude, ±0 extremes, NaN and ±inf (also as the last
+// element of a 256-block), tiny and huge scales. Rows of EdgeBlockRows are
+// these blocks back to back.
+std::vector<float> EdgeBlockRows(int64_t n) {
+  testing::QuantRng rng(2024);
+  std::vector<float> x(static_cast<size_t>(n));
+  auto index = [&rng] { return static_cast<int>(rng.Next() % 32); };
+  auto sign = [&rng](float v) { return (rng.Next() & 1) ? v : -v; };
+  for (int64_t b = 0; b < n / 32; ++b) {
+    float* p = x.data() + 32 * b;
+    for (int j = 0; j < 32; ++j) p[j] = static_cast<float>(rng.Uniform() * 2 - 1);
+    switch (b % 9) {
+      case 0:
+        for (int j = 0; j < 32; ++j) p[j] = sign(0.0f);
+        break;
+      case 1: {
+        const int i = index(), k = index();
+        p[i] = 2.0f;
+        p[k] = -2.0f;
+        break;
+      }
+      case 2:
+        for (int t = 0; t < 4; ++t) {
+          const int i = index();
+          p[i] = sign(3.0f);
+        }
+        break;
+      case 3: {
+        for (int j = 0; j < 32; ++j) p[j] = std::fabs(p[j]);
+        const int i = index();
+        p[i] = sign(0.0f);
+        break;
+      }
+      case 4: {
+        for (int j = 0; j < 32; ++j) p[j] = -std::fabs(p[j]);
+        const int i = index();
+        p[i] = sign(0.0f);
+        break;
+      }
+      case 5: {
+        const int i = index(), k = index(), m = index();
+        p[i] = 1.5f;
+        p[k] = -1.5f;
+        p[m] = NAN;
+        break;
+      }
+      case 6: {
+        const int i = index();
+        p[i] = sign(INFINITY);
+        break;
+      }
+      case 7:
+        for (int j = 0; j < 32; ++j) p[j] *= 1e-39f;
+        break;
+      default:
+        for (int j = 0; j < 32; ++j) p[j] *= 3e38f;
+        break;
+    }
+    if (b % 24 == 7) p[31] = NAN;
+  }
+  return x;
+}
+
+// The lane-parallel scans (signed max, min/max, abs max), the in-range
+// rounding and truncation fast paths and their fallbacks, on EdgeBlockRows(4 ×
+// 2304): ggml's bytes, ref and with QuantTestImatrix(2304, 5).
+TEST(QuantKernels, EdgeBlocksMatchGgml) {
+  struct Case {
+    const char* name;
+    QuantizeFn quantize;
+    int block;
+    size_t block_bytes;
+    uint64_t ref_hash, imatrix_hash;
+  };
+  const Case cases[] = {
+      {"Q4_0", QuantizeQ4_0, 32, 18, 0x5255c07f0fb3ecc4ull, 0xf325e6439224f20dull},
+      {"Q4_1", QuantizeQ4_1, 32, 20, 0x259c99de57214266ull, 0x259c99de57214266ull},
+      {"Q5_0", QuantizeQ5_0, 32, 22, 0x26e97395e281ce84ull, 0x7b910aa50e63a739ull},
+      {"Q5_1", QuantizeQ5_1, 32, 24, 0x921737550b08bc6bull, 0x921737550b08bc6bull},
+      {"Q8_0", QuantizeQ8_0, 32, 34, 0x57e196d1fcbcc421ull, 0x57e196d1fcbcc421ull},
+      {"Q3_K", QuantizeQ3_K, 256, 110, 0x7bc5270b7f24b250ull, 0xd3aa7f82e6f11411ull},
+      {"Q2_0", QuantizeQ2_0, 64, 18, 0x5cae846f1e7a7cfaull, 0x5cae846f1e7a7cfaull},
+      {"TQ1_0", QuantizeTQ1_0, 256, 54, 0xaaeb99c5e0cf1c33ull, 0xaaeb99c5e0cf1c33ull},
+      {"TQ2_0", QuantizeTQ2_0, 256, 66, 0x21b814b3f73bace9ull, 0x21b814b3f73bace9ull},
+  };
+  constexpr int64_t kRows = 4, kCols = 2304;
+  const std::vector<float> x = EdgeBlockRows(kRows * kCols);
+  const std::vector<float> w = testing::QuantTestImatrix(kCols, 5);
+  for (SearchPath path : kPaths) {
+    ScopedSearchPath scoped(path);
+    SCOPED_TRACE(PathName(path));
+    for (const Case& c : cases) {
+      SCOPED_TRACE(c.name);
+      std::vector<uint8_t> q(static_cast<size_t>(kRows * kCols / c.block) * c.block_bytes, 0xAA);
+      c.quantize(x.data(), q.data(), kRows, kCols, nullptr);
+      EXPECT_EQ(Hash(q.data(), q.size()), c.ref_hash);
+      c.quantize(x.data(), q.data(), kRows, kCols, w.data());
+      EXPECT_EQ(Hash(q.data(), q.size()), c.imatrix_hash);
+    }
+  }
+}
+
+// ---- batched searches against the scalar ones -------------------------------------
+
+// MakeQ3QuantsMany (Q3_K ref's search) on every path gives MakeQ3Quants' levels
+// and scale bits, group by group: QuantTestRows for many seeds (edge-case rows
+// included), rows with NaN / ±inf / huge values, and group counts that leave
+// a remainder for the narrower vector and scalar tails.
+TEST(QuantKernels, Q3QuantsManyMatchesScalar) {
+  constexpr int kN = 16, kNmax = 4;
+  std::vector<std::vector<float>> inputs;
+  for (uint64_t seed = 1; seed <= 24; ++seed) inputs.push_back(testing::QuantTestRows(24, 256, seed));
+  {
+    testing::QuantRng rng(77);
+    std::vector<float> x(64 * kN);
+    const float specials[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f, 1e-40f, 0.0f, -0.0f};
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = static_cast<float>(rng.Normal());
+      if (rng.Next() % 11 == 0) x[i] = specials[rng.Next() % 8];
+    }
+    inputs.push_back(x);
+  }
+  for (const std::vector<float>& x : inputs) {
+    const int total = static_cast<int>(x.size()) / kN;
+    std::vector<int8_t> want_L(x.size());
+    std::vector<float> want_s(total);
+    for (int g = 0; g < total; ++g) want_s[g] = MakeQ3Quants(kN, kNmax, x.data() + g * kN, want_L.data() + g * kN, true);
+    for (SearchPath path : kPaths) {
+      ScopedSearchPath scoped(path);
+      SCOPED_TRACE(PathName(path));
+      for (int count : {total, 8, 13, 16, 29}) {
+        count = std::min(count, total);
+        std::vector<int8_t> L(static_cast<size_t>(count) * kN, 99);
+        std::vector<float> s(count);
+        MakeQ3QuantsMany(count, kN, kNmax, x.data(), L.data(), s.data());
+        ASSERT_EQ(0, std::memcmp(L.data(), want_L.data(), L.size())) << "count " << count;
+        ASSERT_EQ(0, std::memcmp(s.data(), want_s.data(), s.size() * sizeof(float))) << "count " << count;
+      }
+    }
+  }
+}
 
 // ---- dequantizers --------------------------------------------------------------
 

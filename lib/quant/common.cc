@@ -542,8 +542,79 @@ CKPT_VINLINE void SymmetricBody(const float* xs, const float* ws, int8_t* L_out,
   }
 }
 
+// make_q3_quants with do_rmse over 8·kV groups. The descent passes run until
+// no lane changed (at most 5). A lane whose pass changed nothing keeps
+// running passes for the others, but a pass is a deterministic function of
+// the lane's state, so it again changes nothing: exactly the scalar break.
+template <int kN, int kNmax, int kV>
+CKPT_VINLINE void Q3Body(const float* xs, int8_t* L_out, float* scales) {
+  V8F x[kN][kV];
+  V8I L[kN][kV];
+  GatherV<kN, kV>(xs, x);
+  const V8F zero = Splat(0.0f);
+  V8F max[kV], amax[kV], iscale[kV], sumlx[kV], suml2[kV];
+  V8I all_zero[kV];
+  for (int v = 0; v < kV; ++v) max[v] = amax[v] = zero;
+  for (int i = 0; i < kN; ++i) {
+    for (int v = 0; v < kV; ++v) {
+      const V8F ax = Abs(x[i][v]);
+      const V8I bigger = ax > amax[v];
+      amax[v] = Select(bigger, ax, amax[v]);
+      max[v] = Select(bigger, x[i][v], max[v]);
+    }
+  }
+  for (int v = 0; v < kV; ++v) {
+    all_zero[v] = amax[v] < Splat(kGroupMaxEps);
+    iscale[v] = Splat(static_cast<float>(-kNmax)) / max[v];
+    sumlx[v] = suml2[v] = zero;
+  }
+  for (int i = 0; i < kN; ++i) {
+    for (int v = 0; v < kV; ++v) {
+      L[i][v] = Clamp<-kNmax, kNmax - 1>(NearestIntV(iscale[v] * x[i][v]));
+      const V8F w = x[i][v] * x[i][v];
+      const V8F fl = ToFloat(L[i][v]);
+      sumlx[v] += w * x[i][v] * fl;
+      suml2[v] += w * fl * fl;
+    }
+  }
+  for (int itry = 0; itry < 5; ++itry) {
+    V8I changed[kV];
+    for (int v = 0; v < kV; ++v) changed[v] = SplatI(0);
+    for (int i = 0; i < kN; ++i) {
+      for (int v = 0; v < kV; ++v) {
+        const V8F w = x[i][v] * x[i][v];
+        const V8F li = ToFloat(L[i][v]);
+        V8F slx = sumlx[v] - w * x[i][v] * li;
+        const V8I slx_pos = slx > zero;
+        V8F sl2 = suml2[v] - w * li * li;
+        const V8I new_l = Clamp<-kNmax, kNmax - 1>(NearestIntV(x[i][v] * sl2 / slx));
+        const V8F fl = ToFloat(new_l);
+        slx += w * x[i][v] * fl;
+        sl2 += w * fl * fl;
+        const V8I accept = slx_pos & (new_l != L[i][v]) & (sl2 > zero) &
+                           (slx * slx * suml2[v] > sumlx[v] * sumlx[v] * sl2);
+        L[i][v] = SelectI(accept, new_l, L[i][v]);
+        sumlx[v] = Select(accept, slx, sumlx[v]);
+        suml2[v] = Select(accept, sl2, suml2[v]);
+        changed[v] |= accept;
+      }
+    }
+    if (!AnyOf<kV>(changed)) break;
+  }
+  for (int v = 0; v < kV; ++v) {
+    V8F scale = Select(suml2[v] > zero, sumlx[v] / suml2[v], zero);
+    scale = Select(all_zero[v], zero, scale);
+    for (int j = 0; j < 8; ++j) {
+      const int g = 8 * v + j;
+      scales[g] = scale[j];
+      for (int i = 0; i < kN; ++i) L_out[g * kN + i] = all_zero[v][j] ? 0 : static_cast<int8_t>(L[i][v][j] + kNmax);
+    }
+  }
+}
+
 using AsymFn = void (*)(const float*, const float*, uint8_t*, float*, float*, float, float, int);
 using SymFn = void (*)(const float*, const float*, int8_t*, float*);
+using Q3Fn = void (*)(const float*, int8_t*, float*);
 
 template <int kN, int kNmax, bool kMad, bool kX3, int kV>
 void AsymmetricPortable(const float* x, const float* w, uint8_t* L, float* s, float* m, float rmin, float rdelta,
@@ -562,6 +633,15 @@ void SymmetricPortable(const float* x, const float* w, int8_t* L, float* s) {
 template <int kN, int kNmax, int kV>
 [[gnu::target("avx2")]] void SymmetricAvx2(const float* x, const float* w, int8_t* L, float* s) {
   SymmetricBody<kN, kNmax, kV>(x, w, L, s);
+}
+
+template <int kN, int kNmax, int kV>
+void Q3Portable(const float* x, int8_t* L, float* s) {
+  Q3Body<kN, kNmax, kV>(x, L, s);
+}
+template <int kN, int kNmax, int kV>
+[[gnu::target("avx2")]] void Q3Avx2(const float* x, int8_t* L, float* s) {
+  Q3Body<kN, kNmax, kV>(x, L, s);
 }
 
 // The (group size, nmax, mad, x3) combinations the quantizers use: Q2_K
@@ -603,6 +683,8 @@ constexpr int kGroupsPerCall = 8 * kVectorsPerCall;
 
 SearchPath g_search_path = SearchPath::kAuto;
 
+}  // namespace
+
 // kAuto and kAvx2 pick AVX2 when the CPU has it; without AVX2, kAuto runs the
 // scalar code (faster there than 8-wide vectors split into SSE2 halves).
 SearchPath EffectivePath() {
@@ -612,6 +694,15 @@ SearchPath EffectivePath() {
     case SearchPath::kAvx2: return has_avx2 ? SearchPath::kAvx2 : SearchPath::kPortableVector;
     default: return g_search_path;
   }
+}
+
+namespace {
+
+// Q3_K ref (16, 4).
+template <int kV>
+Q3Fn FindQ3(int n, int nmax, bool avx2) {
+  if (n == 16 && nmax == 4) return avx2 ? Q3Avx2<16, 4, kV> : Q3Portable<16, 4, kV>;
+  return nullptr;
 }
 
 }  // namespace
@@ -651,6 +742,23 @@ void MakeSymmetricQuantsMany(int count, int n, int nmax, const float* x, const f
     }
   }
   for (; g < count; ++g) scales[g] = MakeSymmetricQuants(n, nmax, x + g * n, L + g * n, 1, w + g * n);
+}
+
+void MakeQ3QuantsMany(int count, int n, int nmax, const float* x, int8_t* L, float* scales) {
+  const SearchPath path = EffectivePath();
+  int g = 0;
+  if (path != SearchPath::kScalar) {
+    // The descent is one long dependency chain per element (a division
+    // among it): two interleaved vectors (16 groups, one Q3_K super-block)
+    // hide it; four measured no faster.
+    const bool avx2 = path == SearchPath::kAvx2;
+    if (const Q3Fn fn2 = FindQ3<2>(n, nmax, avx2)) {
+      for (; g + 16 <= count; g += 16) fn2(x + g * n, L + g * n, scales + g);
+      const Q3Fn fn1 = FindQ3<1>(n, nmax, avx2);
+      for (; g + 8 <= count; g += 8) fn1(x + g * n, L + g * n, scales + g);
+    }
+  }
+  for (; g < count; ++g) scales[g] = MakeQ3Quants(n, nmax, x + g * n, L + g * n, true);
 }
 
 }  // namespace ckpt::quant

@@ -54,6 +54,39 @@ inline uint16_t HalfFromFloat(float f) {
 }
 inline float FloatFromHalf(uint16_t h) { return F16ToF32(h); }
 
+// roundf(v) — half away from zero — exactly, for |v| < 2^23
+// (RoundInRange(v)): truncate, then step away from zero when the dropped
+// fraction is >= 0.5 (v − trunc(v) is exact there). Branch-free, so loops of
+// it vectorise, unlike the libm call; callers check RoundInRange for a whole
+// block first and fall back to std::round / lroundf otherwise (NaN, ±inf and
+// huge values, where the libm result is what ggml stores).
+inline bool RoundInRange(float v) { return std::fabs(v) < 8388608.0f; }
+inline int32_t RoundHalfAwayInRange(float v) {
+  const int32_t t = static_cast<int32_t>(v);
+  const float frac = v - static_cast<float>(t);
+  return t + (frac >= 0.5f) - (frac <= -0.5f);
+}
+
+// Four-lane vectors (SSE2 on x86-64; GCC/Clang vector extensions elsewhere)
+// for the block scans: each lane runs the scalar code's IEEE operations on
+// its own element, so lanes give the scalar results.
+typedef float F32x4 __attribute__((vector_size(16)));
+typedef int32_t I32x4 __attribute__((vector_size(16)));
+inline F32x4 LoadF32x4(const float* p) {
+  F32x4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline F32x4 SplatF32x4(float f) { return F32x4{f, f, f, f}; }
+inline I32x4 SplatI32x4(int32_t i) { return I32x4{i, i, i, i}; }
+inline F32x4 AbsF32x4(F32x4 v) {  // fabsf lane-wise: clears the sign bit, NaNs included
+  I32x4 bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits &= SplatI32x4(0x7fffffff);
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
 // Little-endian 16-bit load/store at a byte address.
 inline uint16_t LoadU16(const uint8_t* p) {
   uint16_t v;
@@ -110,11 +143,17 @@ void MakeAsymmetricQuantsMany(int count, int n, int nmax, const float* x, const 
 void MakeSymmetricQuantsMany(int count, int n, int nmax, const float* x, const float* w, int8_t* L,
                              float* scales);
 
+// count × MakeQ3Quants(n, nmax, x, L, /*do_rmse=*/true).
+void MakeQ3QuantsMany(int count, int n, int nmax, const float* x, int8_t* L, float* scales);
+
 // Which implementation the batched searches use. kAuto: AVX2 when the CPU has it,
 // else the portable vector code. Every path gives the same bytes; the switch
 // exists so tests can prove that.
 enum class SearchPath { kAuto, kScalar, kPortableVector, kAvx2 };
 void SetSearchPathForTesting(SearchPath path);
+// The implementation the searches use now (kAuto resolved for this CPU);
+// every kernel with a vector path (K-quants, legacy, IQ4, TQ) follows it.
+SearchPath EffectivePath();
 bool CpuHasAvx2();
 
 }  // namespace ckpt::quant

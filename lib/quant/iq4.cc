@@ -15,9 +15,12 @@
 //   super-scale −max_scale/32 and re-indexes each block with its decoded
 //   scale.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include <immintrin.h>
 
 #include "lib/quant/common.h"
 #include "lib/quant/kernels.h"
@@ -35,7 +38,7 @@ constexpr int kXsBytes = 136;
 
 // ggml's best_index_int8 over kIq4Values: the nearest table entry by binary
 // search; on an exact midpoint the upper entry wins.
-inline int BestIndex(float x) {
+constexpr int BestIndex(float x) {
   if (x <= kIq4Values[0]) return 0;
   if (x >= kIq4Values[15]) return 15;
   int lo = 0, hi = 15;
@@ -169,10 +172,331 @@ void QuantizeXsBlock(const float* x, const float* qw, uint8_t* out) {
   for (int ib = 0; ib < kSuper / kBlock; ++ib) PackNibbles(L + ib * kBlock, out + 8 + 16 * ib);
 }
 
+// ---- 8 blocks at a time ------------------------------------------------------
+//
+// The vector path runs the scale search of 8 independent 32-blocks at once,
+// one block per lane (IQ4_XS: the 8 blocks of a super-block; IQ4_NL: 8
+// consecutive blocks). Every lane performs exactly the scalar float operations
+// of its block in the same order (sums from element 0, the same association,
+// divisions as divisions, no FMA); branches become per-lane selects. Lanes
+// the scalar code would skip (max |x| < 1e-15, padding) may compute
+// infinities or NaNs that are never kept.
+//
+// best_index_int8 becomes a count of thresholds: BestIndex is monotone in x,
+// so for each pair of neighbours k, k+1 there is a smallest float T_k with
+// BestIndex(T_k) > k, found below by bisection over the floats between the
+// two table values with BestIndex itself (its rounded differences and its
+// upper-wins rule included). Then BestIndex(x) = #{k : !(x < T_k)}
+// = 15 + Σ_k [x < T_k] (masks are −1), which also maps NaN to 15 as the
+// binary search does, and ±inf to 15 / 0. (The T_k come out as the exact
+// midpoints −115.5, −93.5, …, 101; the count was also checked against
+// BestIndex for every float with |x| < 200, ±inf and NaN.) The final
+// re-indexing uses the same count.
+
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef float V8F __attribute__((vector_size(32)));
+typedef int32_t V8I __attribute__((vector_size(32)));
+
+#define CKPT_IQ4_VINLINE [[gnu::always_inline]] inline
+
+// Floats ordered as integers (−0.0 and +0.0 both map to 0).
+constexpr int64_t FloatKey(float f) {
+  const int32_t b = std::bit_cast<int32_t>(f);
+  return b < 0 ? -static_cast<int64_t>(b & 0x7fffffff) : static_cast<int64_t>(b);
+}
+constexpr float KeyFloat(int64_t k) {
+  return k < 0 ? std::bit_cast<float>(static_cast<int32_t>(0x80000000u | static_cast<uint32_t>(-k)))
+               : std::bit_cast<float>(static_cast<int32_t>(k));
+}
+
+struct Thresholds {
+  float t[15];
+};
+
+constexpr Thresholds ComputeThresholds() {
+  Thresholds th{};
+  for (int k = 0; k < 15; ++k) {
+    int64_t lo = FloatKey(static_cast<float>(kIq4Values[k]));   // BestIndex == k
+    int64_t hi = FloatKey(static_cast<float>(kIq4Values[k + 1]));  // BestIndex == k + 1
+    while (hi - lo > 1) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (BestIndex(KeyFloat(mid)) > k) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    th.t[k] = KeyFloat(hi);
+  }
+  return th;
+}
+
+constexpr Thresholds kThresholds = ComputeThresholds();
+static_assert(kThresholds.t[0] == -115.5f && kThresholds.t[7] == -4.5f && kThresholds.t[14] == 101.0f,
+              "exact midpoints go to the upper entry");
+
+CKPT_IQ4_VINLINE V8F Splat(float f) { return V8F{f, f, f, f, f, f, f, f}; }
+CKPT_IQ4_VINLINE V8I SplatI(int32_t v) { return V8I{v, v, v, v, v, v, v, v}; }
+CKPT_IQ4_VINLINE V8F Select(const V8I& mask, const V8F& a, const V8F& b) { return mask ? a : b; }
+CKPT_IQ4_VINLINE V8F Abs(const V8F& value) {
+  V8I bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  bits &= SplatI(0x7fffffff);
+  V8F f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+CKPT_IQ4_VINLINE V8F LoadV(const float* p) {
+  V8F v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Σ_k [x < T_k] as −1 per true lane, summed as a tree; m7 receives [x < T_7]
+// (i.e. index < 8).
+constexpr V8F SplatC(float f) { return V8F{f, f, f, f, f, f, f, f}; }
+constexpr V8F kThresholdV[15] = {
+    SplatC(kThresholds.t[0]),  SplatC(kThresholds.t[1]),  SplatC(kThresholds.t[2]),  SplatC(kThresholds.t[3]),
+    SplatC(kThresholds.t[4]),  SplatC(kThresholds.t[5]),  SplatC(kThresholds.t[6]),  SplatC(kThresholds.t[7]),
+    SplatC(kThresholds.t[8]),  SplatC(kThresholds.t[9]),  SplatC(kThresholds.t[10]), SplatC(kThresholds.t[11]),
+    SplatC(kThresholds.t[12]), SplatC(kThresholds.t[13]), SplatC(kThresholds.t[14])};
+
+CKPT_IQ4_VINLINE V8I NegLessCount(const V8F& x, V8I* m7) {
+  V8I m[15];
+#pragma GCC unroll 15
+  for (int k = 0; k < 15; ++k) m[k] = x < kThresholdV[k];
+  *m7 = m[7];
+  const V8I a = (m[0] + m[1]) + (m[2] + m[3]);
+  const V8I b = (m[4] + m[5]) + (m[6] + m[7]);
+  const V8I c = (m[8] + m[9]) + (m[10] + m[11]);
+  const V8I d = (m[12] + m[13]) + m[14];
+  return (a + b) + (c + d);
+}
+
+// BestIndex per lane.
+CKPT_IQ4_VINLINE V8I IndexV(const V8F& x) {
+  V8I m7;
+  return SplatI(15) + NegLessCount(x, &m7);
+}
+
+// kIq4Values[BestIndex(x)] as float, per lane.
+CKPT_IQ4_VINLINE V8F ValueV(const V8F& x) {
+  static constexpr V8F kLo = {-127, -104, -83, -65, -49, -35, -22, -10};
+  static constexpr V8F kHi = {1, 13, 25, 38, 53, 69, 89, 113};
+  V8I m7;
+  const V8I idx = SplatI(15) + NegLessCount(x, &m7);  // the shuffles use idx & 7
+  return Select(m7, __builtin_shuffle(kLo, idx), __builtin_shuffle(kHi, idx));
+}
+
+// Σ(w·q)·x and Σ(w·q)·q per lane for the indices of x·id (see IndexAndSums).
+CKPT_IQ4_VINLINE void SumsV(const V8F* x, const V8F* w, const V8F& id, V8F* sumqx, V8F* sumq2) {
+  V8F sqx = Splat(0.f), sq2 = Splat(0.f);
+  for (int j = 0; j < kBlock; ++j) {
+    const V8F q = ValueV(id * x[j]);
+    const V8F wq = w[j] * q;
+    sqx += wq * x[j];
+    sq2 += wq * q;
+  }
+  *sumqx = sqx;
+  *sumq2 = sq2;
+}
+
+// SearchBlockScale for 8 blocks: x[j] and w[j] hold element j of each block.
+CKPT_IQ4_VINLINE void SearchV(const V8F* x, const V8F* w, float* scales) {
+  const V8F zero = Splat(0.f);
+  V8F amax = zero, max = zero;
+  for (int j = 0; j < kBlock; ++j) {
+    const V8F ax = Abs(x[j]);
+    const V8I m = ax > amax;
+    amax = Select(m, ax, amax);
+    max = Select(m, x[j], max);
+  }
+  const V8I skip = amax < Splat(kGroupMaxEps);
+  V8F d = -max / Splat(static_cast<float>(kIq4Values[0]));
+  V8F id = Splat(1.f) / d;
+  V8F sumqx, sumq2;
+  SumsV(x, w, id, &sumqx, &sumq2);
+  d = Select(sumq2 > zero, sumqx / sumq2, zero);
+  V8F best = d * sumqx;
+  constexpr int kTry = 7;
+  for (int itry = -kTry; itry <= kTry; ++itry) {
+    id = Splat(static_cast<float>(itry + kIq4Values[0])) / max;
+    SumsV(x, w, id, &sumqx, &sumq2);
+    const V8I better = (sumq2 > zero) & (sumqx * sumqx > best * sumq2);
+    const V8F dn = sumqx / sumq2;
+    d = Select(better, dn, d);
+    best = Select(better, dn * sumqx, best);
+  }
+  d = Select(skip, zero, d);
+  std::memcpy(scales, &d, sizeof d);
+}
+
+// Element j of rows[l] into t[j][l] (8 rows of 32; null rows read as 0).
+CKPT_IQ4_VINLINE void Transpose8(const float* const* rows, V8F* t) {
+  for (int l = 0; l < 8; ++l) {
+    for (int j = 0; j < kBlock; ++j) t[j][l] = rows[l] ? rows[l][j] : 0.f;
+  }
+}
+
+// In-place sqrtf over n floats (n a multiple of 8); sqrtps is correctly
+// rounded like sqrtss. Real calls, pointer arguments: no vector ABI involved.
+[[gnu::noinline]] void SqrtArrayScalar(float* p, int n) {
+  for (int i = 0; i < n; ++i) p[i] = std::sqrt(p[i]);
+}
+[[gnu::target("avx2"), gnu::noinline]] void SqrtArrayAvx2(float* p, int n) {
+  for (int i = 0; i < n; i += 8) _mm256_storeu_ps(p + i, _mm256_sqrt_ps(_mm256_loadu_ps(p + i)));
+}
+
+// Importance weights (BlockWeights) in the transposed layout.
+template <bool kAvx2>
+CKPT_IQ4_VINLINE void WeightsV(const V8F* x, const V8F* qw, const V8F& sigma2, bool has_qw, V8F* w) {
+  if (!has_qw) {
+    for (int j = 0; j < kBlock; ++j) w[j] = x[j] * x[j];
+    return;
+  }
+  for (int j = 0; j < kBlock; ++j) w[j] = sigma2 + x[j] * x[j];
+  (kAvx2 ? SqrtArrayAvx2 : SqrtArrayScalar)(reinterpret_cast<float*>(w), 8 * kBlock);
+  for (int j = 0; j < kBlock; ++j) w[j] = qw[j] * w[j];
+}
+
+// Packs BestIndex(id·xb[j]) of one 32-block into 16 bytes (PackNibbles order).
+CKPT_IQ4_VINLINE void IndexBlockV(const float* xb, float id, uint8_t* qs) {
+  const V8F vid = Splat(id);
+  for (int h = 0; h < 2; ++h) {
+    const V8I lo = IndexV(vid * LoadV(xb + 8 * h));
+    const V8I hi = IndexV(vid * LoadV(xb + 16 + 8 * h));
+    const V8I p = lo | (hi << 4);
+    for (int l = 0; l < 8; ++l) qs[8 * h + l] = static_cast<uint8_t>(p[l]);
+  }
+}
+
+// IQ4_NL blocks [0, nblocks_total) of rows of nblock blocks each, 8 at a time.
+template <bool kAvx2>
+CKPT_IQ4_VINLINE void QuantizeNlVecBody(const float* x, uint8_t* y, int64_t total, int64_t nblock,
+                                        int64_t n_per_row, const float* qw) {
+  V8F xt[kBlock], wt[kBlock], qwt[kBlock];
+  for (int64_t g = 0; g < total; g += 8) {
+    const int n = static_cast<int>(std::min<int64_t>(8, total - g));
+    const float* xr[8];
+    const float* qr[8];
+    for (int l = 0; l < 8; ++l) {
+      xr[l] = l < n ? x + (g + l) / nblock * n_per_row + (g + l) % nblock * kBlock : nullptr;
+      qr[l] = l < n && qw ? qw + ((g + l) % nblock) * kBlock : nullptr;
+    }
+    Transpose8(xr, xt);
+    V8F sigma2 = Splat(0.f);
+    if (qw) {
+      Transpose8(qr, qwt);
+      for (int j = 0; j < kBlock; ++j) sigma2 += xt[j] * xt[j];
+      sigma2 = sigma2 * Splat(2.f / static_cast<float>(kBlock));
+    }
+    WeightsV<kAvx2>(xt, qwt, sigma2, qw != nullptr, wt);
+    float scales[8];
+    SearchV(xt, wt, scales);
+    for (int l = 0; l < n; ++l) {
+      uint8_t* out = y + (g + l) * kNlBytes;
+      const float d = scales[l];
+      StoreHalf(out, d);
+      IndexBlockV(xr[l], d ? 1 / d : 0.f, out + 2);
+    }
+  }
+}
+
+// IQ4_XS super-blocks [0, total) (rows of nblock super-blocks).
+template <bool kAvx2>
+CKPT_IQ4_VINLINE void QuantizeXsVecBody(const float* x, uint8_t* y, int64_t total, int64_t nblock,
+                                        int64_t n_per_row, const float* qw) {
+  V8F xt[kBlock], wt[kBlock], qwt[kBlock];
+  for (int64_t g0 = 0; g0 < total; g0 += 8) {
+    const int n = static_cast<int>(std::min<int64_t>(8, total - g0));
+    // σ² of up to 8 super-blocks as 8 independent sequential sums.
+    float sig[8] = {};
+    if (qw) {
+      const float* xs[8];
+      for (int s = 0; s < 8; ++s) {
+        const int64_t g = g0 + (s < n ? s : 0);
+        xs[s] = x + g / nblock * n_per_row + g % nblock * kSuper;
+      }
+      V8F acc = Splat(0.f);
+      for (int j = 0; j < kSuper; ++j) {
+        V8F v;
+        for (int s = 0; s < 8; ++s) v[s] = xs[s][j];
+        acc += v * v;
+      }
+      acc = acc * Splat(2.f / static_cast<float>(kSuper));
+      std::memcpy(sig, &acc, sizeof sig);
+    }
+    for (int s = 0; s < n; ++s) {
+      const int64_t g = g0 + s;
+      const float* xsb = x + g / nblock * n_per_row + g % nblock * kSuper;
+      const float* qsb = qw ? qw + (g % nblock) * kSuper : nullptr;
+      uint8_t* out = y + g * kXsBytes;
+      const float* xr[8];
+      for (int l = 0; l < 8; ++l) xr[l] = xsb + l * kBlock;
+      Transpose8(xr, xt);
+      if (qsb) {
+        const float* qr[8];
+        for (int l = 0; l < 8; ++l) qr[l] = qsb + l * kBlock;
+        Transpose8(qr, qwt);
+      }
+      WeightsV<kAvx2>(xt, qwt, Splat(sig[s]), qsb != nullptr, wt);
+      float scales[8];
+      SearchV(xt, wt, scales);
+      float max_scale = 0, amax_scale = 0;
+      for (int ib = 0; ib < 8; ++ib) {
+        const float abs_d = std::fabs(scales[ib]);
+        if (abs_d > amax_scale) {
+          amax_scale = abs_d;
+          max_scale = scales[ib];
+        }
+      }
+      const float d = -max_scale / 32;
+      StoreHalf(out, d);
+      const float id = d ? 1 / d : 0.f;
+      uint16_t scales_h = 0;
+      uint8_t* scales_l = out + 4;
+      std::memset(scales_l, 0, kSuper / 64);
+      for (int ib = 0; ib < 8; ++ib) {
+        int l = NearestInt(id * scales[ib]);
+        l = std::max(-32, std::min(31, l));
+        const float dl = d * static_cast<float>(l);
+        IndexBlockV(xsb + ib * kBlock, dl ? 1 / dl : 0.f, out + 8 + 16 * ib);
+        l += 32;
+        scales_l[ib / 2] |= static_cast<uint8_t>((l & 0xf) << (4 * (ib % 2)));
+        scales_h |= static_cast<uint16_t>((l >> 4) << (2 * ib));
+      }
+      StoreU16(out + 2, scales_h);
+    }
+  }
+}
+
+void QuantizeNlPortable(const float* x, uint8_t* y, int64_t total, int64_t nblock, int64_t n_per_row,
+                        const float* qw) {
+  QuantizeNlVecBody<false>(x, y, total, nblock, n_per_row, qw);
+}
+[[gnu::target("avx2")]] void QuantizeNlAvx2(const float* x, uint8_t* y, int64_t total, int64_t nblock,
+                                            int64_t n_per_row, const float* qw) {
+  QuantizeNlVecBody<true>(x, y, total, nblock, n_per_row, qw);
+}
+void QuantizeXsPortable(const float* x, uint8_t* y, int64_t total, int64_t nblock, int64_t n_per_row,
+                        const float* qw) {
+  QuantizeXsVecBody<false>(x, y, total, nblock, n_per_row, qw);
+}
+[[gnu::target("avx2")]] void QuantizeXsAvx2(const float* x, uint8_t* y, int64_t total, int64_t nblock,
+                                            int64_t n_per_row, const float* qw) {
+  QuantizeXsVecBody<true>(x, y, total, nblock, n_per_row, qw);
+}
+
 }  // namespace
 
 void QuantizeIQ4_NL(const float* x, uint8_t* y, int64_t nrows, int64_t n_per_row, const float* qw) {
   const int64_t nblock = n_per_row / kBlock;
+  const SearchPath path = EffectivePath();
+  if (path != SearchPath::kScalar && nblock > 0) {
+    (path == SearchPath::kAvx2 ? QuantizeNlAvx2 : QuantizeNlPortable)(x, y, nrows * nblock, nblock, n_per_row, qw);
+    return;
+  }
   for (int64_t r = 0; r < nrows; ++r) {
     for (int64_t b = 0; b < nblock; ++b) {
       QuantizeNlBlock(x + r * n_per_row + b * kBlock, qw ? qw + b * kBlock : nullptr,
@@ -183,6 +507,11 @@ void QuantizeIQ4_NL(const float* x, uint8_t* y, int64_t nrows, int64_t n_per_row
 
 void QuantizeIQ4_XS(const float* x, uint8_t* y, int64_t nrows, int64_t n_per_row, const float* qw) {
   const int64_t nblock = n_per_row / kSuper;
+  const SearchPath path = EffectivePath();
+  if (path != SearchPath::kScalar && nblock > 0) {
+    (path == SearchPath::kAvx2 ? QuantizeXsAvx2 : QuantizeXsPortable)(x, y, nrows * nblock, nblock, n_per_row, qw);
+    return;
+  }
   for (int64_t r = 0; r < nrows; ++r) {
     for (int64_t b = 0; b < nblock; ++b) {
       QuantizeXsBlock(x + r * n_per_row + b * kSuper, qw ? qw + b * kSuper : nullptr,

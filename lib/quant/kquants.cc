@@ -138,18 +138,16 @@ inline void FinishQ3K(const float* x, uint8_t* y, int8_t* L) {
       L[16 * j + ii] = static_cast<int8_t>(std::clamp(NearestInt(x[16 * j + ii] / d), -4, 3) + 4);
     }
   }
+  // Levels are 0..7 here, so ggml's `if (L > 3) { hmask |= bit; L -= 4; }`
+  // is bit 2 into hmask (element 32·b + m → bit b of hmask[m]) and L & 3;
+  // branch-free, it vectorises.
   uint8_t* hmask = y;
   std::memset(hmask, 0, 32);
-  int m = 0;
-  uint8_t hm = 1;
-  for (int j = 0; j < kQK; ++j) {
-    if (L[j] > 3) {
-      hmask[m] |= hm;
-      L[j] = static_cast<int8_t>(L[j] - 4);
-    }
-    if (++m == 32) {
-      m = 0;
-      hm = static_cast<uint8_t>(hm << 1);
+  for (int b = 0; b < 8; ++b) {
+    for (int m = 0; m < 32; ++m) {
+      const int l = L[32 * b + m];
+      hmask[m] = static_cast<uint8_t>(hmask[m] | (((l >> 2) & 1) << b));
+      L[32 * b + m] = static_cast<int8_t>(l & 3);
     }
   }
   Pack2Bit(reinterpret_cast<const uint8_t*>(L), y + 32);
@@ -237,9 +235,9 @@ void Q3KRef(const float* x, uint8_t* y, int64_t k) {
   int8_t L[kQK];
   float scales[16];
   for (int64_t i = 0; i < k / kQK; ++i, x += kQK, y += kQ3Bytes) {
+    MakeQ3QuantsMany(16, 16, 4, x, L, scales);
     float max_scale = 0, amax = 0;
     for (int j = 0; j < 16; ++j) {
-      scales[j] = MakeQ3Quants(16, 4, x + 16 * j, L + 16 * j, true);
       const float scale = std::fabs(scales[j]);
       if (scale > amax) {
         amax = scale;

@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "lib/quant/common.h"
 #include "lib/quant/kernels.h"
 
@@ -15,39 +19,158 @@ constexpr int kQK = 32;
 constexpr size_t kQ4_0Bytes = 18, kQ4_1Bytes = 20, kQ5_0Bytes = 22, kQ5_1Bytes = 24, kQ8_0Bytes = 34,
                  kQ8_1Bytes = 36;
 
-// The signed value of largest magnitude (first one wins ties) and its |·|.
+// The signed value of largest magnitude (first one wins ties) and its |·|,
+// as ggml's `if (amax < fabsf(x)) { amax = fabsf(x); max = x; }` (NaNs never
+// win). Eight interleaved lanes (lane l: elements l, l+8, ...) each run that
+// update, which breaks the serial chain: the largest lane amax is the block's
+// (a max of non-NaN values, whatever the order), and the signed value is the
+// lanes' when every lane reaching amax holds the same one; otherwise (ties of
+// opposite sign across lanes) the scalar loop finds the first.
 inline void SignedMax(const float* x, float* amax_out, float* max_out) {
-  float amax = 0, max = 0;
-  for (int j = 0; j < kQK; ++j) {
-    if (amax < std::fabs(x[j])) {
-      amax = std::fabs(x[j]);
-      max = x[j];
+  F32x4 a0 = SplatF32x4(0), a1 = SplatF32x4(0), m0 = SplatF32x4(0), m1 = SplatF32x4(0);
+  for (int c = 0; c < kQK; c += 8) {
+    const F32x4 x0 = LoadF32x4(x + c), x1 = LoadF32x4(x + c + 4);
+    const F32x4 ax0 = AbsF32x4(x0), ax1 = AbsF32x4(x1);
+    const I32x4 up0 = a0 < ax0, up1 = a1 < ax1;
+    a0 = up0 ? ax0 : a0;
+    m0 = up0 ? x0 : m0;
+    a1 = up1 ? ax1 : a1;
+    m1 = up1 ? x1 : m1;
+  }
+  const float a[8] = {a0[0], a0[1], a0[2], a0[3], a1[0], a1[1], a1[2], a1[3]};
+  const float m[8] = {m0[0], m0[1], m0[2], m0[3], m1[0], m1[1], m1[2], m1[3]};
+  float amax = a[0];
+  for (int l = 1; l < 8; ++l) amax = amax < a[l] ? a[l] : amax;
+  float max = 0;
+  bool found = false, agree = true;
+  for (int l = 0; l < 8; ++l) {
+    if (a[l] == amax) {
+      agree &= !found || m[l] == max;
+      if (!found) max = m[l];
+      found = true;
+    }
+  }
+  if (!agree) {
+    amax = max = 0;
+    for (int j = 0; j < kQK; ++j) {
+      if (amax < std::fabs(x[j])) {
+        amax = std::fabs(x[j]);
+        max = x[j];
+      }
     }
   }
   *amax_out = amax;
   *max_out = max;
 }
 
+// ggml's min/max scan (`if (x < min) min = x; if (x > max) max = x;` from
+// ±FLT_MAX; NaNs never win), in eight interleaved lanes like SignedMax. The
+// result is order-free except for the sign of a zero extreme (+0 and −0 tie;
+// the first wins), so a zero min or max is redone by the scalar scan.
 inline void MinMax(const float* x, float* min_out, float* max_out) {
-  float min = 3.40282347e38f, max = -3.40282347e38f;
-  for (int j = 0; j < kQK; ++j) {
-    if (x[j] < min) min = x[j];
-    if (x[j] > max) max = x[j];
+  F32x4 lo0 = SplatF32x4(3.40282347e38f), lo1 = lo0, hi0 = SplatF32x4(-3.40282347e38f), hi1 = hi0;
+  for (int c = 0; c < kQK; c += 8) {
+    const F32x4 x0 = LoadF32x4(x + c), x1 = LoadF32x4(x + c + 4);
+    lo0 = x0 < lo0 ? x0 : lo0;
+    lo1 = x1 < lo1 ? x1 : lo1;
+    hi0 = x0 > hi0 ? x0 : hi0;
+    hi1 = x1 > hi1 ? x1 : hi1;
+  }
+  float min = lo0[0], max = hi0[0];
+  for (int l = 1; l < 8; ++l) {
+    const float lo = l < 4 ? lo0[l] : lo1[l - 4], hi = l < 4 ? hi0[l] : hi1[l - 4];
+    min = lo < min ? lo : min;
+    max = hi > max ? hi : max;
+  }
+  if (min == 0 || max == 0) {
+    min = 3.40282347e38f;
+    max = -3.40282347e38f;
+    for (int j = 0; j < kQK; ++j) {
+      if (x[j] < min) min = x[j];
+      if (x[j] > max) max = x[j];
+    }
   }
   *min_out = min;
   *max_out = max;
 }
 
+// The levels of ggml's Q4_0..Q5_1 `_ref` rows: f = (x[j] − min)·id + bias
+// (kSub; else x[j]·id + bias), cast to int as x86 does (TruncToInt32), then
+// MIN(kNmax, (int8_t)·) — or, kNmax < 0, just the low byte (Q5_1's
+// (uint8_t) cast). One range check per block lets the common case use plain
+// casts, which vectorise.
+template <bool kSub, int kNmax>
+inline void TruncatedLevels(const float* x, float min, float id, float bias, uint8_t* L) {
+  F32x4 f[kQK / 4];
+  I32x4 ok = SplatI32x4(-1);
+  for (int q = 0; q < kQK / 4; ++q) {
+    const F32x4 xv = kSub ? LoadF32x4(x + 4 * q) - SplatF32x4(min) : LoadF32x4(x + 4 * q);
+    f[q] = xv * SplatF32x4(id) + SplatF32x4(bias);
+    ok &= (f[q] > SplatF32x4(-2147483904.0f)) & (f[q] < SplatF32x4(2147483648.0f));
+  }
+  if ((ok[0] & ok[1] & ok[2] & ok[3]) != 0) {
+    I32x4 t[kQK / 4];
+    for (int q = 0; q < kQK / 4; ++q) {
+      t[q] = __builtin_convertvector(f[q], I32x4);
+      if constexpr (kNmax >= 0) {
+        t[q] = (t[q] << 24) >> 24;  // (int8_t)
+        t[q] = t[q] > SplatI32x4(kNmax) ? SplatI32x4(kNmax) : t[q];
+      }
+      t[q] &= SplatI32x4(0xFF);  // the uint8_t store
+    }
+#if defined(__SSE2__)
+    for (int h = 0; h < 2; ++h) {  // lanes 0..255: the saturating packs are exact
+      const __m128i lo = _mm_packs_epi32(reinterpret_cast<__m128i>(t[4 * h]), reinterpret_cast<__m128i>(t[4 * h + 1]));
+      const __m128i hi = _mm_packs_epi32(reinterpret_cast<__m128i>(t[4 * h + 2]), reinterpret_cast<__m128i>(t[4 * h + 3]));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(L + 16 * h), _mm_packus_epi16(lo, hi));
+    }
+#else
+    for (int j = 0; j < kQK; ++j) L[j] = static_cast<uint8_t>(t[j / 4][j % 4]);
+#endif
+  } else {
+    for (int j = 0; j < kQK; ++j) {
+      const int32_t t = TruncToInt32(f[j / 4][j % 4]);
+      L[j] = static_cast<uint8_t>(kNmax >= 0 ? std::min(kNmax, static_cast<int>(static_cast<int8_t>(t))) : t);
+    }
+  }
+}
+
 // Packs 32 5-bit levels as Q5: low nibbles in qs (j | j+16 << 4), bit 4 in qh.
 inline void PackQ5(const uint8_t* L, uint8_t* qh_out, uint8_t* qs) {
   uint32_t qh = 0;
+#if defined(__SSE2__)
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(L));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(L + 16));
+  const __m128i low = _mm_set1_epi8(0x0F);
+  // Nibbles: (b & 15) << 4 within each byte (the 16-bit shift's carry into
+  // the next byte lands in bits the mask clears).
+  const __m128i packed = _mm_or_si128(_mm_and_si128(a, low), _mm_slli_epi16(_mm_and_si128(b, low), 4));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), packed);
+  // Bit 4 of each byte moved to bit 7, gathered by movemask.
+  qh = static_cast<uint32_t>(_mm_movemask_epi8(_mm_slli_epi16(a, 3))) |
+       (static_cast<uint32_t>(_mm_movemask_epi8(_mm_slli_epi16(b, 3))) << 16);
+#else
   for (int j = 0; j < 16; ++j) {
     const uint8_t a = L[j], b = L[j + 16];
     qs[j] = static_cast<uint8_t>((a & 0x0F) | ((b & 0x0F) << 4));
     qh |= ((a & 0x10u) >> 4) << j;
     qh |= ((b & 0x10u) >> 4) << (j + 16);
   }
+#endif
   std::memcpy(qh_out, &qh, sizeof qh);
+}
+
+// Q4 nibbles: qs[j] = L[j] | L[j+16] << 4, as uint8_t (no masking, like
+// ggml's `(uint8_t)q0 | ((uint8_t)q1 << 4)`).
+inline void PackQ4(const uint8_t* L, uint8_t* qs) {
+#if defined(__SSE2__)
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(L));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(L + 16));
+  const __m128i packed = _mm_or_si128(a, _mm_and_si128(_mm_slli_epi16(b, 4), _mm_set1_epi8(static_cast<char>(0xF0))));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), packed);
+#else
+  for (int j = 0; j < 16; ++j) qs[j] = static_cast<uint8_t>(L[j] | (L[j + 16] << 4));
+#endif
 }
 
 // σ² of a whole row, as the imatrix variants weight by √(σ² + x²).
@@ -70,12 +193,9 @@ void Q4_0Ref(const float* x, uint8_t* y, int64_t k) {
     const float d = max / -8;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     StoreHalf(y, d);
-    for (int j = 0; j < 16; ++j) {
-      const float x0 = x[j] * id, x1 = x[16 + j] * id;
-      const int q0 = std::min(15, static_cast<int>(static_cast<int8_t>(TruncToInt32(x0 + 8.5f))));
-      const int q1 = std::min(15, static_cast<int>(static_cast<int8_t>(TruncToInt32(x1 + 8.5f))));
-      y[2 + j] = static_cast<uint8_t>(static_cast<uint8_t>(q0) | (static_cast<uint8_t>(q1) << 4));
-    }
+    uint8_t L[kQK];
+    TruncatedLevels<false, 15>(x, 0, id, 8.5f, L);
+    PackQ4(L, y + 2);
   }
 }
 
@@ -87,12 +207,9 @@ void Q4_1Ref(const float* x, uint8_t* y, int64_t k) {
     const float id = d != 0 ? 1.0f / d : 0.0f;
     StoreHalf(y, d);
     StoreHalf(y + 2, min);
-    for (int j = 0; j < 16; ++j) {
-      const float x0 = (x[j] - min) * id, x1 = (x[16 + j] - min) * id;
-      const int q0 = std::min(15, static_cast<int>(static_cast<int8_t>(TruncToInt32(x0 + 0.5f))));
-      const int q1 = std::min(15, static_cast<int>(static_cast<int8_t>(TruncToInt32(x1 + 0.5f))));
-      y[4 + j] = static_cast<uint8_t>(static_cast<uint8_t>(q0) | (static_cast<uint8_t>(q1) << 4));
-    }
+    uint8_t L[kQK];
+    TruncatedLevels<true, 15>(x, min, id, 0.5f, L);
+    PackQ4(L, y + 4);
   }
 }
 
@@ -104,10 +221,7 @@ void Q5_0Ref(const float* x, uint8_t* y, int64_t k) {
     const float id = d != 0 ? 1.0f / d : 0.0f;
     StoreHalf(y, d);
     uint8_t L[kQK];
-    for (int j = 0; j < kQK; ++j) {
-      const int q = std::min(31, static_cast<int>(static_cast<int8_t>(TruncToInt32(x[j] * id + 16.5f))));
-      L[j] = static_cast<uint8_t>(q);
-    }
+    TruncatedLevels<false, 31>(x, 0, id, 16.5f, L);
     PackQ5(L, y + 2, y + 6);
   }
 }
@@ -121,7 +235,7 @@ void Q5_1Ref(const float* x, uint8_t* y, int64_t k) {
     StoreHalf(y, d);
     StoreHalf(y + 2, min);
     uint8_t L[kQK];
-    for (int j = 0; j < kQK; ++j) L[j] = static_cast<uint8_t>(TruncToInt32((x[j] - min) * id + 0.5f));
+    TruncatedLevels<true, -1>(x, min, id, 0.5f, L);  // ggml's Q5_1 has no MIN(31, ·)
     PackQ5(L, y + 4, y + 8);
   }
 }
@@ -136,22 +250,16 @@ void Q8_0Ref(const float* x, uint8_t* y, int64_t k) {
     const float d = amax / 127;
     const float id = d != 0 ? 1.0f / d : 0.0f;
     StoreHalf(y, d);
-    // roundf(v), exactly, for |v| < 2^23 (always, unless id overflowed):
-    // truncate, then step away from zero when the dropped part is >= 0.5.
-    // Unlike the libm call this vectorises.
+    // roundf(v) without libm when the whole block is in range (always,
+    // unless id overflowed); see RoundHalfAwayInRange.
     float v[kQK];
     bool in_range = true;
     for (int j = 0; j < kQK; ++j) {
       v[j] = x[j] * id;
-      in_range &= std::fabs(v[j]) < 8388608.0f;
+      in_range &= RoundInRange(v[j]);
     }
     if (in_range) {
-      for (int j = 0; j < kQK; ++j) {
-        int32_t t = static_cast<int32_t>(v[j]);
-        const float frac = v[j] - static_cast<float>(t);
-        t += (frac >= 0.5f) - (frac <= -0.5f);
-        y[2 + j] = static_cast<uint8_t>(t);
-      }
+      for (int j = 0; j < kQK; ++j) y[2 + j] = static_cast<uint8_t>(RoundHalfAwayInRange(v[j]));
     } else {
       for (int j = 0; j < kQK; ++j) y[2 + j] = static_cast<uint8_t>(TruncToInt32(std::round(v[j])));
     }

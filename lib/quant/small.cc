@@ -4,10 +4,12 @@
 // (quantize_* / dequantize_row_*) bit for bit; none of them uses an
 // importance matrix.
 //
-// Rounding follows ggml: lroundf / roundf (half away from zero, from the C
-// library) for TQ1_0, TQ2_0 and Q2_0; MXFP4's shared exponent is
+// Rounding follows ggml: lroundf / roundf (half away from zero) for TQ1_0,
+// TQ2_0 and Q2_0 — computed exactly without libm for in-range blocks
+// (RoundHalfAwayInRange), by the C library otherwise; MXFP4's shared exponent is
 // floorf(log2f(amax)) from the C library, cast to uint8_t as GCC does on
 // x86-64 (truncate to int32, keep the low byte).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -33,19 +35,63 @@ constexpr int kQ2Bytes = 18;  // d, qs[16]
 // kvalues_fp4 (ggml-common.h): e2m1 magnitudes doubled, sign in bit 3.
 constexpr int8_t kFp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-// amax over n elements as ggml's MAX(amax, fabsf(v)) / `if (amax < a)`.
+// amax over n elements (a multiple of 8) as ggml's MAX(amax, fabsf(v)):
+// a NaN becomes amax and the next element replaces it. Without NaNs that is
+// the plain maximum, which eight lanes find in any order (values are >= +0,
+// so no signed-zero ties); a block with a NaN takes the scalar loop.
 inline float AbsMax(const float* x, int n) {
-  float amax = 0.0f;
-  for (int j = 0; j < n; ++j) {
-    const float a = std::fabs(x[j]);
-    amax = amax > a ? amax : a;
+  F32x4 m0 = SplatF32x4(0), m1 = m0;
+  I32x4 nan = SplatI32x4(0);
+  for (int c = 0; c < n; c += 8) {
+    const F32x4 a0 = AbsF32x4(LoadF32x4(x + c)), a1 = AbsF32x4(LoadF32x4(x + c + 4));
+    nan |= (a0 != a0) | (a1 != a1);
+    m0 = m0 > a0 ? m0 : a0;
+    m1 = m1 > a1 ? m1 : a1;
   }
-  return amax;
+  if ((nan[0] | nan[1] | nan[2] | nan[3]) != 0) {
+    float amax = 0.0f;
+    for (int j = 0; j < n; ++j) {
+      const float a = std::fabs(x[j]);
+      amax = amax > a ? amax : a;
+    }
+    return amax;
+  }
+  m0 = m0 > m1 ? m0 : m1;
+  const float lo = m0[0] > m0[1] ? m0[0] : m0[1], hi = m0[2] > m0[3] ? m0[2] : m0[3];
+  return lo > hi ? lo : hi;
 }
 
-// Ternary digit 0..2 of x·id: lroundf (half away from zero) plus one, with
-// lroundf's result narrowed to int as ggml does.
-inline int Trit(float v, float id) { return static_cast<int>(::lroundf(v * id)) + 1; }
+// amax as Q2_0's `if (a > amax) amax = a`, which skips NaNs: the maximum of
+// the other values, in any order (eight lanes).
+inline float AbsMaxSkippingNan(const float* x, int n) {
+  F32x4 m0 = SplatF32x4(0), m1 = m0;
+  for (int c = 0; c < n; c += 8) {
+    const F32x4 a0 = AbsF32x4(LoadF32x4(x + c)), a1 = AbsF32x4(LoadF32x4(x + c + 4));
+    m0 = a0 > m0 ? a0 : m0;
+    m1 = a1 > m1 ? a1 : m1;
+  }
+  m0 = m1 > m0 ? m1 : m0;
+  const float lo = m0[1] > m0[0] ? m0[1] : m0[0], hi = m0[3] > m0[2] ? m0[3] : m0[2];
+  return hi > lo ? hi : lo;
+}
+
+// Ternary digits of a TQ block, t[j] = lroundf(x[j]·id) + 1 (lroundf's result
+// narrowed to int as ggml does), kept mod 256 — all the packing uses. In
+// range (always, unless id is infinite or x holds NaN / ±inf) the exact
+// branch-free roundf replaces the libm call, so the loop vectorises.
+inline void Trits(const float* x, float id, uint8_t* t) {
+  float v[kQK];
+  bool in_range = true;
+  for (int j = 0; j < kQK; ++j) {
+    v[j] = x[j] * id;
+    in_range &= RoundInRange(v[j]);
+  }
+  if (in_range) {
+    for (int j = 0; j < kQK; ++j) t[j] = static_cast<uint8_t>(RoundHalfAwayInRange(v[j]) + 1);
+  } else {
+    for (int j = 0; j < kQK; ++j) t[j] = static_cast<uint8_t>(static_cast<int>(::lroundf(v[j])) + 1);
+  }
+}
 
 // Base-3 packing of TQ1_0: trits combined most significant first in a
 // uint8_t (wrapping like ggml's), then the ceiling of v·256/243.
@@ -92,26 +138,26 @@ inline int BestFp4Index(float x, float d) {
 void QuantizeTq1Block(const float* x, uint8_t* out) {
   const float d = AbsMax(x, kQK);
   const float id = d ? 1.0f / d : 0.0f;
+  uint8_t t[kQK];
+  Trits(x, id, t);
   uint8_t* qs = out;
   uint8_t* qh = out + 48;
   // Bytes 0..31: elements m + 32n (n = 0..4).
   for (int m = 0; m < 32; ++m) {
     uint8_t q = 0;
-    for (int n = 0; n < 5; ++n) q = static_cast<uint8_t>(q * 3 + Trit(x[m + 32 * n], id));
+    for (int n = 0; n < 5; ++n) q = static_cast<uint8_t>(q * 3 + t[m + 32 * n]);
     qs[m] = PackTrits(q);
   }
-  x += 160;
   // Bytes 32..47: elements 160 + m + 16n.
   for (int m = 0; m < 16; ++m) {
     uint8_t q = 0;
-    for (int n = 0; n < 5; ++n) q = static_cast<uint8_t>(q * 3 + Trit(x[m + 16 * n], id));
+    for (int n = 0; n < 5; ++n) q = static_cast<uint8_t>(q * 3 + t[160 + m + 16 * n]);
     qs[32 + m] = PackTrits(q);
   }
-  x += 80;
   // qh: 4 trits at stride 4 from element 240 + j, shifted up by one trit.
   for (int j = 0; j < 4; ++j) {
     uint8_t q = 0;
-    for (int m = 0; m < 4; ++m) q = static_cast<uint8_t>(q * 3 + Trit(x[j + 4 * m], id));
+    for (int m = 0; m < 4; ++m) q = static_cast<uint8_t>(q * 3 + t[240 + j + 4 * m]);
     q = static_cast<uint8_t>(q * 3);
     qh[j] = PackTrits(q);
   }
@@ -121,13 +167,14 @@ void QuantizeTq1Block(const float* x, uint8_t* out) {
 void QuantizeTq2Block(const float* x, uint8_t* out) {
   const float d = AbsMax(x, kQK);
   const float id = d ? 1.0f / d : 0.0f;
+  uint8_t t[kQK];
+  Trits(x, id, t);
   for (int j = 0; j < 64; j += 32) {
     for (int m = 0; m < 32; ++m) {
       uint8_t q = 0;
-      for (int n = 0; n < 4; ++n) q = static_cast<uint8_t>(q + ((Trit(x[m + 32 * n], id) & 3) << (2 * n)));
+      for (int n = 0; n < 4; ++n) q = static_cast<uint8_t>(q + ((t[4 * j + m + 32 * n] & 3) << (2 * n)));
       out[j + m] = q;
     }
-    x += 128;
   }
   StoreHalf(out + 64, d);
 }
@@ -160,16 +207,28 @@ void QuantizeQ1Block(const float* x, uint8_t* out) {
 }
 
 void QuantizeQ2Block(const float* x, uint8_t* out) {
-  const float d = AbsMax(x, kQ2Block);
+  const float d = AbsMaxSkippingNan(x, kQ2Block);
   const float id = d > 0.0f ? 1.0f / d : 0.0f;
   StoreHalf(out, d);
-  uint8_t* qs = out + 2;
-  std::memset(qs, 0, kQ2Block / 4);
+  // q = roundf(x·id) + 1 clamped to 0..3, the exact branch-free roundf in
+  // range (see Trits), libm's otherwise.
+  float v[kQ2Block];
+  bool in_range = true;
   for (int j = 0; j < kQ2Block; ++j) {
-    int q = TruncToInt32(std::round(x[j] * id)) + 1;
-    if (q < 0) q = 0;
-    if (q > 3) q = 3;
-    qs[j / 4] |= static_cast<uint8_t>(q << (2 * (j % 4)));
+    v[j] = x[j] * id;
+    in_range &= RoundInRange(v[j]);
+  }
+  int q[kQ2Block];
+  if (in_range) {
+    for (int j = 0; j < kQ2Block; ++j) q[j] = RoundHalfAwayInRange(v[j]) + 1;
+  } else {
+    for (int j = 0; j < kQ2Block; ++j) q[j] = TruncToInt32(std::round(v[j])) + 1;
+  }
+  uint8_t* qs = out + 2;
+  for (int b = 0; b < kQ2Block / 4; ++b) {
+    uint8_t byte = 0;
+    for (int k = 0; k < 4; ++k) byte = static_cast<uint8_t>(byte | (std::clamp(q[4 * b + k], 0, 3) << (2 * k)));
+    qs[b] = byte;
   }
 }
 

@@ -5,6 +5,7 @@
 // OUT the output is <IN's directory>/ggml-model-<TYPE>.gguf, as there.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -28,6 +29,7 @@ struct QuantizeArgs {
   std::string imatrix;
   std::vector<std::string> include_weights, exclude_weights;
   std::vector<std::string> tensor_types;
+  std::string tensor_type_file;
   std::string output_tensor_type, token_embedding_type;
   bool pure = false, allow_requantize = false, leave_output_tensor = false, dry_run = false, quiet = false;
 };
@@ -103,7 +105,14 @@ absl::Status Run(const QuantizeArgs& a, int* exit_code) {
     CKPT_ASSIGN_OR_RETURN(options.token_embedding_type,
                           ParseGgmlType("--token-embedding-type", a.token_embedding_type));
   }
-  for (const std::string& tt : a.tensor_types) {
+  std::vector<std::string> tensor_types = a.tensor_types;
+  if (!a.tensor_type_file.empty()) {
+    // Whitespace-separated PATTERN=TYPE words, as llama-quantize reads them.
+    std::ifstream f(a.tensor_type_file);
+    if (!f) return Usage(StrCat("cannot read --tensor-type-file ", a.tensor_type_file));
+    for (std::string word; f >> word;) tensor_types.push_back(word);
+  }
+  for (const std::string& tt : tensor_types) {
     const size_t eq = tt.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == tt.size()) {
       return Usage(StrCat("--tensor-type '", tt, "': expected PATTERN=TYPE"));
@@ -184,6 +193,7 @@ void RegisterQuantize(CLI::App& app, int* exit_code) {
   cmd->add_option("--tensor-type", args->tensor_types, "PATTERN=TYPE: tensors whose name matches the regex get TYPE")
       ->expected(1)
       ->take_all();
+  cmd->add_option("--tensor-type-file", args->tensor_type_file, "A file of PATTERN=TYPE words (after --tensor-type)");
   cmd->add_flag("--pure", args->pure, "Every quantizable tensor gets the default type (no mix rules)");
   cmd->add_flag("--allow-requantize", args->allow_requantize, "Allow inputs that are already quantized");
   cmd->add_flag("--leave-output-tensor", args->leave_output_tensor, "Keep output.weight as it is");

@@ -280,13 +280,25 @@ CKPT_IQ4_VINLINE V8I IndexV(const V8F& x) {
   return SplatI(15) + NegLessCount(x, &m7);
 }
 
+// table[idx & 7] per lane (GCC's __builtin_shuffle; clang has no
+// variable-index vector shuffle builtin, so it gets a lane loop).
+CKPT_IQ4_VINLINE V8F PermuteV(const V8F& table, const V8I& idx) {
+#if defined(__clang__)
+  V8F r;
+  for (int i = 0; i < 8; ++i) r[i] = table[idx[i] & 7];
+  return r;
+#else
+  return __builtin_shuffle(table, idx);
+#endif
+}
+
 // kIq4Values[BestIndex(x)] as float, per lane.
 CKPT_IQ4_VINLINE V8F ValueV(const V8F& x) {
   static constexpr V8F kLo = {-127, -104, -83, -65, -49, -35, -22, -10};
   static constexpr V8F kHi = {1, 13, 25, 38, 53, 69, 89, 113};
   V8I m7;
   const V8I idx = SplatI(15) + NegLessCount(x, &m7);  // the shuffles use idx & 7
-  return Select(m7, __builtin_shuffle(kLo, idx), __builtin_shuffle(kHi, idx));
+  return Select(m7, PermuteV(kLo, idx), PermuteV(kHi, idx));
 }
 
 // Σ(w·q)·x and Σ(w·q)·q per lane for the indices of x·id (see IndexAndSums).

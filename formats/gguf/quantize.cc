@@ -87,6 +87,11 @@ uint64_t RowBytes(DType t, uint64_t n) { return n / GetDTypeInfo(t).block_elems 
 absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOptions& options) {
   QuantizePlan plan;
   CKPT_ASSIGN_OR_RETURN(plan.facts, ModelFacts(in));
+  if (in.GetInt("split.count").value_or(0) > 1) {
+    return Error("quantize.split", "the input is one file of a split set: `ckpt merge` it first")
+        .Code(absl::StatusCode::kUnimplemented)
+        .File(in.path());
+  }
   if (in.big_endian()) {
     return Error("quantize.endian", "big-endian GGUF input: convert it with `ckpt edit --endian little` first")
         .File(in.path());

@@ -21,7 +21,8 @@
 namespace ckpt {
 
 // True when QuantizeRows can produce `t`: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
-// Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, Q1_0, Q2_0.
+// Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, TQ1_0, TQ2_0,
+// MXFP4, Q1_0, Q2_0.
 bool CanQuantize(DType t);
 // True when DequantizeRow can read `t` (every float and ggml block type).
 bool CanDequantize(DType t);

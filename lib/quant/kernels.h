@@ -5,7 +5,7 @@
 // importance weights. Dequantize<T>(x, y, n) is ggml's dequantize_row_<t>.
 // Files: legacy.cc (Q4_0..Q8_1), kquants.cc (Q2_K..Q8_K), iq4.cc (IQ4_NL,
 // IQ4_XS), small.cc (TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0), iq_grids.cc
-// (IQ1/IQ2/IQ3 decoding). Shared searches live in common.h.
+// (IQ1/IQ2/IQ3 decoding), iq3.cc (IQ3_XXS, IQ3_S quantization). Shared searches live in common.h.
 #ifndef CKPT_LIB_QUANT_KERNELS_H_
 #define CKPT_LIB_QUANT_KERNELS_H_
 
@@ -24,6 +24,7 @@ CKPT_QUANTIZER(Q6_K);
 CKPT_QUANTIZER(IQ4_NL); CKPT_QUANTIZER(IQ4_XS);
 CKPT_QUANTIZER(TQ1_0); CKPT_QUANTIZER(TQ2_0); CKPT_QUANTIZER(MXFP4);
 CKPT_QUANTIZER(Q1_0); CKPT_QUANTIZER(Q2_0);
+CKPT_QUANTIZER(IQ3_XXS); CKPT_QUANTIZER(IQ3_S);
 
 CKPT_DEQUANTIZER(Q4_0); CKPT_DEQUANTIZER(Q4_1); CKPT_DEQUANTIZER(Q5_0); CKPT_DEQUANTIZER(Q5_1);
 CKPT_DEQUANTIZER(Q8_0); CKPT_DEQUANTIZER(Q8_1);

@@ -44,8 +44,8 @@ Kernels KernelsFor(DType t) {
     case DType::kIQ2_XXS: return {nullptr, q::DequantizeIQ2_XXS, 0};
     case DType::kIQ2_XS: return {nullptr, q::DequantizeIQ2_XS, 0};
     case DType::kIQ2_S: return {nullptr, q::DequantizeIQ2_S, 0};
-    case DType::kIQ3_XXS: return {nullptr, q::DequantizeIQ3_XXS, 0};
-    case DType::kIQ3_S: return {nullptr, q::DequantizeIQ3_S, 0};
+    case DType::kIQ3_XXS: return {q::QuantizeIQ3_XXS, q::DequantizeIQ3_XXS, 0};
+    case DType::kIQ3_S: return {q::QuantizeIQ3_S, q::DequantizeIQ3_S, 0};
     case DType::kIQ1_S: return {nullptr, q::DequantizeIQ1_S, 0};
     case DType::kIQ1_M: return {nullptr, q::DequantizeIQ1_M};
     default: return {};

@@ -28,7 +28,8 @@ constexpr ckpt::DType kTypes[] = {
     ckpt::DType::kQ4_0, ckpt::DType::kQ4_1, ckpt::DType::kQ5_0, ckpt::DType::kQ5_1, ckpt::DType::kQ8_0,
     ckpt::DType::kQ2_K, ckpt::DType::kQ3_K, ckpt::DType::kQ4_K, ckpt::DType::kQ5_K, ckpt::DType::kQ6_K,
     ckpt::DType::kIQ4_NL, ckpt::DType::kIQ4_XS, ckpt::DType::kTQ1_0, ckpt::DType::kTQ2_0, ckpt::DType::kMXFP4,
-    ckpt::DType::kQ1_0, ckpt::DType::kQ2_0, ckpt::DType::kF16, ckpt::DType::kBF16};
+    ckpt::DType::kQ1_0, ckpt::DType::kQ2_0, ckpt::DType::kF16, ckpt::DType::kBF16, ckpt::DType::kIQ3_XXS,
+    ckpt::DType::kIQ3_S};
 constexpr uint8_t kGuard = 0xA5;
 
 std::vector<uint8_t> Run(ckpt::quant::SearchPath path, ckpt::DType t, const std::vector<float>& x, int64_t rows,

@@ -190,18 +190,6 @@ class BackgroundTask {
   absl::Status status_;
 };
 
-// Converts rows of `t` to F32. F16/BF16 exactly; block types through the
-// dequantizer (the path --allow-requantize takes).
-void RowsToF32(DType t, const uint8_t* src, float* dst, int64_t n) {
-  if (IsConvertibleFloat(t)) {
-    // Exact (F16/BF16 → F32), branch-free and vectorised; cannot fail here.
-    (void)ConvertElements(t, absl::MakeConstSpan(src, n * GetDTypeInfo(t).block_bytes), DType::kF32,
-                          absl::MakeSpan(reinterpret_cast<uint8_t*>(dst), 4 * n), n);
-  } else {
-    DequantizeRow(t, src, dst, n);
-  }
-}
-
 // The index of the first NaN or infinity among x[0, n), or -1. Checks a
 // block at a time with a branch-free (vectorisable) test.
 int64_t FirstNonFinite(const float* x, int64_t n) {
@@ -260,7 +248,7 @@ absl::Status QuantizeSlab(const GgufFile& in, const QuantizePlanEntry& e, int64_
         x = reinterpret_cast<const float*>(src);
       } else {
         f32.resize(static_cast<size_t>(w.n_rows * ne0));
-        RowsToF32(e.from, src, f32.data(), w.n_rows * ne0);
+        DequantizeRow(e.from, src, f32.data(), w.n_rows * ne0);
         x = f32.data();
       }
       // llama.cpp's loader rejects NaN/Inf weights before quantizing.

@@ -468,6 +468,20 @@ CKPT_VINLINE void AsymmetricBody(const float* xs, const float* ws, uint8_t* L_ou
   }
 }
 
+// Per lane: the value of largest magnitude (the first wins ties) and its |·|.
+template <int kN, int kV>
+CKPT_VINLINE void SignedMaxV(const V8F (&x)[kN][kV], V8F* max, V8F* amax) {
+  for (int v = 0; v < kV; ++v) max[v] = amax[v] = Splat(0.0f);
+  for (int i = 0; i < kN; ++i) {
+    for (int v = 0; v < kV; ++v) {
+      const V8F ax = Abs(x[i][v]);
+      const V8I bigger = ax > amax[v];
+      amax[v] = Select(bigger, ax, amax[v]);
+      max[v] = Select(bigger, x[i][v], max[v]);
+    }
+  }
+}
+
 template <int kN, int kNmax, int kV>
 CKPT_VINLINE void SymmetricBody(const float* xs, const float* ws, int8_t* L_out, float* scales) {
   V8F x[kN][kV], w[kN][kV];
@@ -478,15 +492,7 @@ CKPT_VINLINE void SymmetricBody(const float* xs, const float* ws, int8_t* L_out,
   const float fnmax = static_cast<float>(kNmax);
   V8F max[kV], amax[kV], iscale[kV], sumlx[kV], suml2[kV], scale[kV], best[kV];
   V8I all_zero[kV], accept[kV];
-  for (int v = 0; v < kV; ++v) max[v] = amax[v] = zero;
-  for (int i = 0; i < kN; ++i) {
-    for (int v = 0; v < kV; ++v) {
-      const V8F ax = Abs(x[i][v]);
-      const V8I bigger = ax > amax[v];
-      amax[v] = Select(bigger, ax, amax[v]);
-      max[v] = Select(bigger, x[i][v], max[v]);
-    }
-  }
+  SignedMaxV<kN, kV>(x, max, amax);
   for (int v = 0; v < kV; ++v) {
     all_zero[v] = amax[v] < Splat(kGroupMaxEps);
     iscale[v] = Splat(static_cast<float>(-kNmax)) / max[v];
@@ -554,15 +560,7 @@ CKPT_VINLINE void Q3Body(const float* xs, int8_t* L_out, float* scales) {
   const V8F zero = Splat(0.0f);
   V8F max[kV], amax[kV], iscale[kV], sumlx[kV], suml2[kV];
   V8I all_zero[kV];
-  for (int v = 0; v < kV; ++v) max[v] = amax[v] = zero;
-  for (int i = 0; i < kN; ++i) {
-    for (int v = 0; v < kV; ++v) {
-      const V8F ax = Abs(x[i][v]);
-      const V8I bigger = ax > amax[v];
-      amax[v] = Select(bigger, ax, amax[v]);
-      max[v] = Select(bigger, x[i][v], max[v]);
-    }
-  }
+  SignedMaxV<kN, kV>(x, max, amax);
   for (int v = 0; v < kV; ++v) {
     all_zero[v] = amax[v] < Splat(kGroupMaxEps);
     iscale[v] = Splat(static_cast<float>(-kNmax)) / max[v];

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "ckpt/quant.h"
 #include "ckpt/status.h"
@@ -14,14 +15,6 @@
 
 namespace ckpt {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
 
 // llama_ftype values.
 enum Ftype : uint32_t {
@@ -63,7 +56,7 @@ const std::vector<QuantFileType>& QuantFileTypes() {
 
 std::optional<QuantFileType> FindQuantFileType(std::string_view name) {
   for (const QuantFileType& t : QuantFileTypes()) {
-    if (EqualsIgnoreCase(t.name, name)) return t;
+    if (absl::EqualsIgnoreCase(AbslView(t.name), AbslView(name))) return t;
   }
   // A number, as std::stoi reads it (leading spaces, sign, digits, anything after).
   std::string s(name);

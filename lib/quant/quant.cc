@@ -60,6 +60,13 @@ bool F16NotFinite(const uint8_t* p) {
   return (h & 0x7C00) == 0x7C00;
 }
 
+// F32/F16/BF16 rows go through the exact, vectorised element conversions
+// (ggml's fp32<->fp16/bf16 row functions round the same way).
+void ConvertPlain(DType from, const void* src, DType to, void* dst, int64_t n) {
+  (void)ConvertElements(from, absl::MakeConstSpan(static_cast<const uint8_t*>(src), n * GetDTypeInfo(from).block_bytes),
+                        to, absl::MakeSpan(static_cast<uint8_t*>(dst), n * GetDTypeInfo(to).block_bytes), n);
+}
+
 }  // namespace
 
 bool CanQuantize(DType t) { return IsPlainFloat(t) || KernelsFor(t).quantize != nullptr; }
@@ -69,49 +76,18 @@ bool QuantizeRequiresImatrix(DType t) {
 }
 
 void QuantizeRows(DType t, const float* src, uint8_t* dst, int64_t nrows, int64_t n_per_row, const float* imatrix) {
-  const int64_t n = nrows * n_per_row;
-  switch (t) {
-    case DType::kF32:
-      std::memcpy(dst, src, 4 * n);
-      return;
-    case DType::kF16:
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = F32ToF16(src[i]);
-        std::memcpy(dst + 2 * i, &h, 2);
-      }
-      return;
-    case DType::kBF16:
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = F32ToBF16(src[i]);
-        std::memcpy(dst + 2 * i, &h, 2);
-      }
-      return;
-    default:
-      KernelsFor(t).quantize(src, dst, nrows, n_per_row, imatrix);
+  if (IsPlainFloat(t)) {
+    ConvertPlain(DType::kF32, src, t, dst, nrows * n_per_row);
+  } else {
+    KernelsFor(t).quantize(src, dst, nrows, n_per_row, imatrix);
   }
 }
 
 void DequantizeRow(DType t, const uint8_t* src, float* dst, int64_t n) {
-  switch (t) {
-    case DType::kF32:
-      std::memcpy(dst, src, 4 * n);
-      return;
-    case DType::kF16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = F16ToF32(h);
-      }
-      return;
-    case DType::kBF16:
-      for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = BF16ToF32(h);
-      }
-      return;
-    default:
-      KernelsFor(t).dequantize(src, dst, n);
+  if (IsPlainFloat(t)) {
+    ConvertPlain(t, src, DType::kF32, dst, n);
+  } else {
+    KernelsFor(t).dequantize(src, dst, n);
   }
 }
 

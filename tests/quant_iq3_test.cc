@@ -40,11 +40,7 @@ struct Iq3Format {
 const Iq3Format kIQ3_XXS{QuantizeIQ3_XXS, DequantizeIQ3_XXS, 98};
 const Iq3Format kIQ3_S{QuantizeIQ3_S, DequantizeIQ3_S, 110};
 
-std::string HashHex(const void* p, size_t n) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH64(p, n, 0)));
-  return buf;
-}
+std::string HashHex(const void* p, size_t n) { return ckpt::testing::XxhHex(p, n); }
 
 std::vector<uint8_t> Quantize(const Iq3Format& f, const std::vector<float>& x, int64_t nrows, int64_t n_per_row,
                               const float* qw) {
@@ -86,13 +82,7 @@ double RelativeRmse(const Iq3Format& f, const float* qw) {
   QuantRng rng(1);
   std::vector<float> x(16 * 1024);
   for (float& v : x) v = static_cast<float>(rng.Normal());
-  const std::vector<float> y = Dequantize(f, Quantize(f, x, 16, 1024, qw));
-  double se = 0, ss = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    se += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
-    ss += static_cast<double>(x[i]) * x[i];
-  }
-  return std::sqrt(se / ss);
+  return ckpt::testing::RelativeRmse(x, Dequantize(f, Quantize(f, x, 16, 1024, qw)));
 }
 
 TEST(QuantKernels, IQ3_XXS_MatchesGgml) {

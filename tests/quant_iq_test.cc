@@ -59,11 +59,7 @@ constexpr Format kIQ3_S{nullptr, DequantizeIQ3_S, 256, 110, 1};
 constexpr Format kIQ1_S{nullptr, DequantizeIQ1_S, 256, 50, 1};
 constexpr Format kIQ1_M{nullptr, DequantizeIQ1_M, 256, 56, 55};  // super-scale top nibble in scales[7]
 
-std::string HashHex(const void* p, size_t n) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH64(p, n, 0)));
-  return buf;
-}
+std::string HashHex(const void* p, size_t n) { return ckpt::testing::XxhHex(p, n); }
 std::string HashHex(const std::vector<uint8_t>& v) { return HashHex(v.data(), v.size()); }
 std::string HashHex(const std::vector<float>& v) { return HashHex(v.data(), v.size() * sizeof(float)); }
 
@@ -141,13 +137,7 @@ double RelativeRmse(const Format& f, const float* qw) {
   QuantRng rng(1);
   std::vector<float> x(16 * 1024);
   for (float& v : x) v = static_cast<float>(rng.Normal());
-  const std::vector<float> y = Dequantize(f, Quantize(f, x, 16, 1024, qw));
-  double se = 0, ss = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    se += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
-    ss += static_cast<double>(x[i]) * x[i];
-  }
-  return std::sqrt(se / ss);
+  return ckpt::testing::RelativeRmse(x, Dequantize(f, Quantize(f, x, 16, 1024, qw)));
 }
 
 // Quantizing `x` (one row) and dequantizing gives `x` back exactly.

@@ -9,8 +9,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#include <xxhash.h>
 
 namespace ckpt::testing {
 
@@ -121,6 +125,24 @@ inline std::vector<float> QuantTestImatrix(int64_t n_per_row, uint64_t seed) {
   for (int64_t i = 11; i < n_per_row; i += 101) w[i] = 1e6f;
   if (n_per_row >= 128) for (int64_t i = 64; i < 96; ++i) w[i] = 0.0f;
   return w;
+}
+
+// XXH64 (seed 0) of n bytes as 16 lowercase hex digits: how the quant tests
+// record ggml's expected outputs.
+inline std::string XxhHex(const void* p, size_t n) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(XXH64(p, n, 0)));
+  return buf;
+}
+
+// ||x - y|| / ||x||: round-trip error relative to the signal.
+inline double RelativeRmse(const std::vector<float>& x, const std::vector<float>& y) {
+  double se = 0, ss = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    se += (static_cast<double>(x[i]) - y[i]) * (static_cast<double>(x[i]) - y[i]);
+    ss += static_cast<double>(x[i]) * x[i];
+  }
+  return std::sqrt(se / ss);
 }
 
 }  // namespace ckpt::testing

@@ -17,16 +17,13 @@
 #include "ckpt/quantize.h"
 #include "ckpt/status.h"
 #include "lib/quant/mix.h"
+#include "lib/tensor_stream.h"
 
 namespace ckpt {
 namespace {
 
 constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION
 constexpr uint64_t kOutputAlignment = 32;     // GGUF_DEFAULT_ALIGNMENT
-// Output bytes quantized per slab: bounds memory whatever the tensor size.
-constexpr uint64_t kSlabBytes = 32ull << 20;
-// ggml's chunk: whole rows, at least 16384 elements (32 × 512).
-constexpr int64_t kMinChunkElems = 32 * 512;
 
 std::optional<int64_t> FirstInt(const GgufFile& f, const std::string& key) {
   const GgufKv* kv = f.FindKv(key);
@@ -79,8 +76,6 @@ std::vector<uint64_t> TrimmedNe(const GgufTensorInfo& info) {
   while (n > 1 && info.ne[n - 1] == 1) --n;
   return std::vector<uint64_t>(info.ne.begin(), info.ne.begin() + std::max<size_t>(n, 1));
 }
-
-uint64_t RowBytes(DType t, uint64_t n) { return n / GetDTypeInfo(t).block_elems * GetDTypeInfo(t).block_bytes; }
 
 }  // namespace
 
@@ -171,127 +166,6 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
 
 namespace {
 
-// One task at a time on a second thread; Wait() returns its status.
-class BackgroundTask {
- public:
-  ~BackgroundTask() { (void)Wait(); }
-  void Start(std::function<absl::Status()> fn) {
-    thread_ = std::thread([this, fn = std::move(fn)] { status_ = fn(); });
-  }
-  absl::Status Wait() {
-    if (thread_.joinable()) thread_.join();
-    absl::Status s = status_;
-    status_ = absl::OkStatus();
-    return s;
-  }
-
- private:
-  std::thread thread_;
-  absl::Status status_;
-};
-
-// The index of the first NaN or infinity among x[0, n), or -1. Checks a
-// block at a time with a branch-free (vectorisable) test.
-int64_t FirstNonFinite(const float* x, int64_t n) {
-  constexpr int64_t kBlock = 256;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t m = std::min(kBlock, n - b);
-    uint32_t bad = 0;
-    for (int64_t i = 0; i < m; ++i) {
-      uint32_t u;
-      std::memcpy(&u, x + b + i, 4);
-      bad |= static_cast<uint32_t>((u & 0x7F800000u) == 0x7F800000u);
-    }
-    if (bad) {
-      for (int64_t i = 0; i < m; ++i) {
-        if (!std::isfinite(x[b + i])) return b + i;
-      }
-    }
-  }
-  return -1;
-}
-
-struct WorkItem {
-  int64_t first_row;  // global row (experts are stacked)
-  int64_t n_rows;
-  int64_t expert;
-};
-
-// Quantizes rows [row0, row0 + n_rows) of one tensor into `out` on all
-// threads. Each chunk of rows goes to a fixed place, so the bytes do not
-// depend on the thread count. Errors name the first bad row.
-absl::Status QuantizeSlab(const GgufFile& in, const QuantizePlanEntry& e, int64_t row0, int64_t n_rows,
-                          uint8_t* out, int threads) {
-  const GgufTensorInfo& info = in.info(e.input_index);
-  const int64_t ne0 = static_cast<int64_t>(info.ne[0]), ne1 = static_cast<int64_t>(info.ne[1]);
-  const uint64_t in_row = RowBytes(e.from, ne0), out_row = RowBytes(e.to, ne0);
-  const uint8_t* base = in.bytes().data() + in.data_offset() + info.offset;
-  const int64_t rows_per_chunk = std::max<int64_t>(1, (ne0 >= kMinChunkElems ? ne0 : kMinChunkElems) / ne0);
-  std::vector<WorkItem> items;
-  for (int64_t r = row0; r < row0 + n_rows;) {
-    const int64_t expert = r / ne1;
-    const int64_t end = std::min({row0 + n_rows, (expert + 1) * ne1, r + rows_per_chunk});
-    items.push_back({r, end - r, expert});
-    r = end;
-  }
-  std::atomic<size_t> next{0};
-  std::atomic<int64_t> bad_row{INT64_MAX};
-  std::atomic<int> bad_kind{0};  // 1 = non-finite input, 2 = non-finite scale
-  auto work = [&] {
-    std::vector<float> f32;
-    for (size_t k; (k = next.fetch_add(1)) < items.size();) {
-      const WorkItem& w = items[k];
-      const uint8_t* src = base + w.first_row * in_row;
-      const float* x;
-      const bool direct = e.from == DType::kF32 && reinterpret_cast<uintptr_t>(src) % alignof(float) == 0;
-      if (direct) {
-        x = reinterpret_cast<const float*>(src);
-      } else {
-        f32.resize(static_cast<size_t>(w.n_rows * ne0));
-        DequantizeRow(e.from, src, f32.data(), w.n_rows * ne0);
-        x = f32.data();
-      }
-      // llama.cpp's loader rejects NaN/Inf weights before quantizing.
-      if (const int64_t i = FirstNonFinite(x, w.n_rows * ne0); i >= 0) {
-        int64_t row = w.first_row + i / ne0, cur = bad_row.load();
-        while (row < cur && !bad_row.compare_exchange_weak(cur, row)) {}
-        bad_kind = 1;
-        continue;
-      }
-      uint8_t* dst = out + (w.first_row - row0) * out_row;
-      const float* qw = e.imatrix ? e.imatrix->data() + w.expert * ne0 : nullptr;
-      QuantizeRows(e.to, x, dst, w.n_rows, ne0, qw);
-      if (const std::optional<uint64_t> b = FindInvalidBlock(e.to, absl::MakeConstSpan(dst, w.n_rows * out_row))) {
-        const int64_t row = w.first_row + static_cast<int64_t>(*b * GetDTypeInfo(e.to).block_bytes / out_row);
-        int64_t cur = bad_row.load();
-        while (row < cur && !bad_row.compare_exchange_weak(cur, row)) {}
-        if (bad_kind == 0) bad_kind = 2;
-      }
-    }
-  };
-  const int n_threads = static_cast<int>(std::min<size_t>(std::max(threads, 1), items.size()));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < n_threads; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (bad_row.load() != INT64_MAX) {
-    const int64_t row = bad_row.load();
-    if (bad_kind == 1) {
-      return Error("quantize.non_finite", absl::StrFormat("row %d holds NaN or infinity", row))
-          .File(in.path())
-          .Tensor(e.name)
-          .At(in.data_offset() + info.offset + row * in_row);
-    }
-    return Error("quantize.scale_overflow",
-                 absl::StrFormat("row %d: a %s block scale is not finite (values too large for its f16 scale; "
-                                 "llama-quantize fails the same way)",
-                                 row, DTypeName(e.to)))
-        .File(in.path())
-        .Tensor(e.name);
-  }
-  return absl::OkStatus();
-}
-
 // llama's guess when the input has no general.file_type: the type most
 // tensors have (the first to reach the top count, in quantize order), with
 // LLAMA_FTYPE_GUESSED (1024) set.
@@ -320,6 +194,25 @@ uint32_t GuessedFileType(const QuantizePlan& plan) {
 std::string CString127(std::string_view s) {
   s = s.substr(0, s.find('\0'));
   return std::string(s.substr(0, 127));
+}
+
+// What the streaming engine needs for one plan entry.
+StreamTensor StreamJob(const GgufFile& in, const QuantizePlanEntry& e) {
+  const GgufTensorInfo& info = in.info(e.input_index);
+  StreamTensor t;
+  t.name = e.name;
+  t.file = in.path();
+  t.file_offset = in.data_offset() + info.offset;
+  t.source = in.bytes().subspan(t.file_offset, info.nbytes);
+  t.from = e.from;
+  t.to = e.to;
+  t.row_elems = static_cast<int64_t>(info.ne[0]);
+  const uint64_t in_row = RowBytes(e.from, info.ne[0]);
+  t.n_rows = in_row == 0 ? 0 : static_cast<int64_t>(info.nbytes / in_row);
+  t.rows_per_matrix = static_cast<int64_t>(info.ne[1]);
+  t.imatrix = e.imatrix;
+  t.refuse_non_finite = true;
+  return t;
 }
 
 // llama_model_quantize_impl's KV list: the input's (minus split.*), then the
@@ -412,8 +305,9 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
   const size_t imatrix_entries = options.imatrix ? options.imatrix->entries.size() : 0;
   std::vector<GgufKvToWrite> kvs = OutputKvs(in, options, plan, imatrix_entries);
   std::vector<GgufTensorToWrite> infos;
+  std::vector<StreamTensor> jobs;
   infos.reserve(plan.tensors.size());
-  uint64_t total = 0;
+  jobs.reserve(plan.tensors.size());
   for (const QuantizePlanEntry& e : plan.tensors) {
     GgufTensorToWrite t;
     t.name = e.name;
@@ -423,7 +317,7 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     // The header writer only needs the size: point at nothing of that length.
     t.data = absl::Span<const uint8_t>(nullptr, e.to_bytes);
     infos.push_back(std::move(t));
-    total += e.from_bytes;
+    jobs.push_back(StreamJob(in, e));
   }
   absl::StatusOr<std::string> header = GgufHeader(kvs, infos);
   if (!header.ok()) return WithFile(header.status(), out);
@@ -435,55 +329,7 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     // the key but lays the data out at 32, which breaks the file).
     if (kv.key == "general.alignment") alignment = static_cast<uint64_t>(in.GetInt("general.alignment").value_or(32));
   }
-  const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<uint8_t> buffers[2];
-  uint64_t slab = 0;
-  BackgroundTask writer;
-  uint64_t done = 0;
-  static const uint8_t kZeros[4096] = {};
-  for (size_t k = 0; k < plan.tensors.size(); ++k) {
-    const QuantizePlanEntry& e = plan.tensors[k];
-    const GgufTensorInfo& info = in.info(e.input_index);
-    const absl::Span<const uint8_t> src = in.bytes().subspan(in.data_offset() + info.offset, info.nbytes);
-    const uint64_t pad = (alignment - e.to_bytes % alignment) % alignment;
-    auto write_padding = [&file, pad]() -> absl::Status {
-      for (uint64_t left = pad; left > 0;) {
-        const uint64_t m = std::min<uint64_t>(left, sizeof(kZeros));
-        CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(kZeros, m)));
-        left -= m;
-      }
-      return absl::OkStatus();
-    };
-    if (e.to == e.from || e.to_bytes == 0) {
-      CKPT_RETURN_IF_ERROR(writer.Wait());
-      CKPT_RETURN_IF_ERROR(file->Write(src));
-      CKPT_RETURN_IF_ERROR(write_padding());
-      done += e.from_bytes;
-      if (progress) progress(k, done, total);
-    } else {
-      const int64_t ne0 = static_cast<int64_t>(info.ne[0]);
-      const uint64_t out_row = RowBytes(e.to, ne0);
-      const int64_t n_rows = static_cast<int64_t>(e.to_bytes / out_row);
-      const int64_t slab_rows = std::max<int64_t>(1, static_cast<int64_t>(kSlabBytes / out_row));
-      for (int64_t r = 0; r < n_rows; r += slab_rows) {
-        const int64_t m = std::min(slab_rows, n_rows - r);
-        // Two buffers: this slab is quantized while the previous one is
-        // written (the copy into the page cache is a third of the work).
-        std::vector<uint8_t>& buffer = buffers[slab++ % 2];
-        buffer.resize(static_cast<size_t>(m * out_row));
-        CKPT_RETURN_IF_ERROR(QuantizeSlab(in, e, r, m, buffer.data(), threads));
-        CKPT_RETURN_IF_ERROR(writer.Wait());
-        const bool last = r + m >= n_rows;
-        writer.Start([&file, &buffer, last, write_padding]() -> absl::Status {
-          CKPT_RETURN_IF_ERROR(file->Write(absl::MakeConstSpan(buffer)));
-          return last ? write_padding() : absl::OkStatus();
-        });
-        done += static_cast<uint64_t>(m) * RowBytes(e.from, ne0);
-        if (progress) progress(k, done, total);
-      }
-    }
-  }
-  CKPT_RETURN_IF_ERROR(writer.Wait());
+  CKPT_RETURN_IF_ERROR(StreamTensors(*file, jobs, alignment, options.threads, progress));
   return file->Commit();
 }
 

@@ -41,7 +41,9 @@ std::optional<int64_t> FirstInt(const GgufFile& f, const std::string& key) {
   return first;
 }
 
-absl::StatusOr<QuantModelFacts> ModelFacts(const GgufFile& f) {
+}  // namespace
+
+absl::StatusOr<QuantModelFacts> QuantModelFactsOf(const GgufFile& f) {
   QuantModelFacts facts;
   const std::optional<std::string_view> arch = f.GetString("general.architecture");
   if (!arch) {
@@ -70,18 +72,23 @@ absl::StatusOr<QuantModelFacts> ModelFacts(const GgufFile& f) {
   return facts;
 }
 
+namespace {
+
 // ggml_n_dims: trailing dimensions of 1 are not written.
-std::vector<uint64_t> TrimmedNe(const GgufTensorInfo& info) {
-  size_t n = info.n_dims;
-  while (n > 1 && info.ne[n - 1] == 1) --n;
-  return std::vector<uint64_t>(info.ne.begin(), info.ne.begin() + std::max<size_t>(n, 1));
+std::vector<uint64_t> TrimmedNe(const std::vector<uint64_t>& ne) {
+  size_t n = ne.size();
+  while (n > 1 && ne[n - 1] == 1) --n;
+  return std::vector<uint64_t>(ne.begin(), ne.begin() + std::max<size_t>(n, 1));
 }
+
+uint64_t Ne(const QuantizeInputTensor& t, size_t i) { return i < t.ne.size() ? t.ne[i] : 1; }
 
 }  // namespace
 
 absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOptions& options) {
-  QuantizePlan plan;
-  CKPT_ASSIGN_OR_RETURN(plan.facts, ModelFacts(in));
+  QuantizeInput input;
+  input.path = in.path();
+  CKPT_ASSIGN_OR_RETURN(input.facts, QuantModelFactsOf(in));
   if (in.GetInt("split.count").value_or(0) > 1) {
     return Error("quantize.split", "the input is one file of a split set: `ckpt merge` it first")
         .Code(absl::StatusCode::kUnimplemented)
@@ -91,26 +98,39 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
     return Error("quantize.endian", "big-endian GGUF input: convert it with `ckpt edit --endian little` first")
         .File(in.path());
   }
-  std::vector<size_t> order(in.size());
+  input.tensors.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const GgufTensorInfo& info = in.info(i);
+    input.tensors.push_back({std::string(info.name), std::vector<uint64_t>(info.ne.begin(), info.ne.begin() + info.n_dims),
+                             info.dtype, info.nbytes});
+  }
+  return PlanQuantize(input, options);
+}
+
+absl::StatusOr<QuantizePlan> PlanQuantize(const QuantizeInput& in, const QuantizeOptions& options) {
+  QuantizePlan plan;
+  plan.facts = in.facts;
+  std::vector<size_t> order(in.tensors.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return quant::QuantizeOrderLess(in.info(a).name, in.info(b).name); });
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return quant::QuantizeOrderLess(in.tensors[a].name, in.tensors[b].name);
+  });
   std::vector<std::string> names;
   names.reserve(order.size());
-  for (size_t i : order) names.emplace_back(in.info(i).name);
+  for (size_t i : order) names.push_back(in.tensors[i].name);
   CKPT_ASSIGN_OR_RETURN(quant::MixPolicy policy, quant::MixPolicy::Create(plan.facts, options, names));
 
   for (size_t i : order) {
-    const GgufTensorInfo& info = in.info(i);
+    const QuantizeInputTensor& info = in.tensors[i];
     QuantizePlanEntry e;
     e.input_index = i;
-    e.name = std::string(info.name);
-    e.ne = TrimmedNe(info);
+    e.name = info.name;
+    e.ne = TrimmedNe(info.ne);
     e.from = info.dtype;
     e.from_bytes = info.nbytes;
-    const uint64_t ne0 = info.ne[0], ne2 = info.ne[2];
+    const uint64_t ne0 = Ne(info, 0), ne2 = Ne(info, 2);
     absl::StatusOr<DType> to = policy.Choose(e.name, static_cast<int>(e.ne.size()), ne0, ne2, e.from, &e.fallback);
-    if (!to.ok()) return WithFile(to.status(), in.path());
+    if (!to.ok()) return WithFile(to.status(), in.path);
     e.to = *to;
     if (e.to != e.from && ne0 % GetDTypeInfo(e.to).block_elems != 0) {
       // Only the --output-tensor-type / --token-embedding-type choices skip
@@ -119,7 +139,7 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
                    absl::StrFormat("rows of %d elements are not a whole number of %s blocks (%d)", ne0,
                                    DTypeName(e.to), GetDTypeInfo(e.to).block_elems))
           .Code(absl::StatusCode::kFailedPrecondition)
-          .File(in.path())
+          .File(in.path)
           .Tensor(e.name);
     }
     plan.n_fallback += e.fallback;
@@ -134,13 +154,13 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
                                      "anyway)",
                                      DTypeName(e.from)))
             .Code(absl::StatusCode::kFailedPrecondition)
-            .File(in.path())
+            .File(in.path)
             .Tensor(e.name);
       }
-      if (info.n_dims > 3 && info.ne[3] > 1) {
+      if (Ne(info, 3) > 1) {
         return Error("quantize.shape", "4-D tensors are not quantized (llama-quantize mishandles them)")
             .Code(absl::StatusCode::kUnimplemented)
-            .File(in.path())
+            .File(in.path)
             .Tensor(e.name);
       }
       if (options.imatrix) {
@@ -152,7 +172,7 @@ absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOpti
             return Error("quantize.imatrix_size",
                          absl::StrFormat("the imatrix has %d values for it, the tensor needs %d (ne0 × experts)",
                                          it->second.size(), ne0 * ne2))
-                .File(in.path())
+                .File(in.path)
                 .Tensor(e.name);
           }
         }
@@ -215,16 +235,17 @@ StreamTensor StreamJob(const GgufFile& in, const QuantizePlanEntry& e) {
   return t;
 }
 
+}  // namespace
+
 // llama_model_quantize_impl's KV list: the input's (minus split.*), then the
 // quantization version and file type, then the imatrix keys. A key set again
 // leaves its old place and goes to the end.
-std::vector<GgufKvToWrite> OutputKvs(const GgufFile& in, const QuantizeOptions& options, const QuantizePlan& plan,
-                                     size_t imatrix_entries) {
+std::vector<GgufKvToWrite> QuantizedKvs(std::vector<GgufKvToWrite> in_kvs, std::optional<int64_t> input_file_type,
+                                        const QuantizeOptions& options, const QuantizePlan& plan) {
   std::vector<GgufKvToWrite> added;
   uint32_t ftype = options.file_type.ftype;
   if (options.file_type.copy) {
-    const std::optional<int64_t> f = in.GetInt("general.file_type");
-    ftype = f ? static_cast<uint32_t>(*f) : GuessedFileType(plan);
+    ftype = input_file_type ? static_cast<uint32_t>(*input_file_type) : GuessedFileType(plan);
   }
   added.push_back({"general.quantization_version", GgufOwnedValue::Unsigned(GgufType::kU32, kQuantizationVersion)});
   added.push_back({"general.file_type", GgufOwnedValue::Unsigned(GgufType::kU32, ftype)});
@@ -234,26 +255,23 @@ std::vector<GgufKvToWrite> OutputKvs(const GgufFile& in, const QuantizeOptions& 
       added.push_back({"quantize.imatrix.dataset", GgufOwnedValue::String(CString127(options.imatrix->datasets[0]))});
     }
     added.push_back({"quantize.imatrix.entries_count",
-                     GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(imatrix_entries))});
+                     GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(options.imatrix->entries.size()))});
     if (options.imatrix->chunk_count > 0) {
       added.push_back({"quantize.imatrix.chunks_count",
                        GgufOwnedValue::Unsigned(GgufType::kU32, static_cast<uint32_t>(options.imatrix->chunk_count))});
     }
   }
   std::vector<GgufKvToWrite> kvs;
-  for (const GgufKv& kv : in.kvs()) {
+  for (GgufKvToWrite& kv : in_kvs) {
     if (kv.key == "split.no" || kv.key == "split.count" || kv.key == "split.tensors.count") continue;
     if (std::any_of(added.begin(), added.end(), [&](const GgufKvToWrite& a) { return a.key == kv.key; })) continue;
-    kvs.push_back({std::string(kv.key), std::make_pair(&in, kv.value)});
+    kvs.push_back(std::move(kv));
   }
   for (GgufKvToWrite& a : added) kvs.push_back(std::move(a));
   return kvs;
 }
 
-}  // namespace
-
-absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const QuantizeOptions& options,
-                          const QuantizePlan& plan, const QuantizeProgressFn& progress) {
+absl::Status CheckQuantizePlan(const QuantizePlan& plan, const QuantizeOptions& options, const std::string& path) {
   if (plan.needs_imatrix) {
     for (const QuantizePlanEntry& e : plan.tensors) {
       if (e.requires_imatrix && e.to != e.from) {
@@ -261,7 +279,7 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
                      absl::StrFormat("%s for %s needs an importance matrix (--imatrix), as llama-quantize requires",
                                      DTypeName(e.to), options.file_type.name))
             .Code(absl::StatusCode::kFailedPrecondition)
-            .File(in.path())
+            .File(path)
             .Tensor(e.name);
       }
     }
@@ -282,13 +300,13 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
     if (!CanQuantize(e.to)) {
       return Error("quantize.unsupported_type", absl::StrFormat("ckpt cannot produce %s yet", DTypeName(e.to)))
           .Code(absl::StatusCode::kUnimplemented)
-          .File(in.path())
+          .File(path)
           .Tensor(e.name);
     }
     if (!CanDequantize(e.from)) {
       return Error("quantize.unsupported_type", absl::StrFormat("ckpt cannot read %s", DTypeName(e.from)))
           .Code(absl::StatusCode::kUnimplemented)
-          .File(in.path())
+          .File(path)
           .Tensor(e.name);
     }
     if (e.requires_imatrix && !e.imatrix) {
@@ -297,13 +315,20 @@ absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const Quan
                                    "llama-quantize stops too)",
                                    DTypeName(e.to)))
           .Code(absl::StatusCode::kFailedPrecondition)
-          .File(in.path())
+          .File(path)
           .Tensor(e.name);
     }
   }
 
-  const size_t imatrix_entries = options.imatrix ? options.imatrix->entries.size() : 0;
-  std::vector<GgufKvToWrite> kvs = OutputKvs(in, options, plan, imatrix_entries);
+  return absl::OkStatus();
+}
+
+absl::Status QuantizeGguf(const GgufFile& in, const std::string& out, const QuantizeOptions& options,
+                          const QuantizePlan& plan, const QuantizeProgressFn& progress) {
+  CKPT_RETURN_IF_ERROR(CheckQuantizePlan(plan, options, in.path()));
+  std::vector<GgufKvToWrite> in_kvs;
+  for (const GgufKv& kv : in.kvs()) in_kvs.push_back({std::string(kv.key), std::make_pair(&in, kv.value)});
+  std::vector<GgufKvToWrite> kvs = QuantizedKvs(std::move(in_kvs), in.GetInt("general.file_type"), options, plan);
   std::vector<GgufTensorToWrite> infos;
   std::vector<StreamTensor> jobs;
   infos.reserve(plan.tensors.size());

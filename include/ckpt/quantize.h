@@ -108,13 +108,49 @@ struct QuantizePlan {
   bool needs_imatrix = false;   // some tensor requires one and none was given
 };
 
+// A model to quantize, described without its file: the mix policy's facts
+// and each tensor as the input holds it.
+struct QuantizeInputTensor {
+  std::string name;
+  std::vector<uint64_t> ne;  // ggml order, as stored (n_dims entries)
+  DType dtype;
+  uint64_t nbytes;
+};
+struct QuantizeInput {
+  std::string path;  // for errors
+  QuantModelFacts facts;
+  std::vector<QuantizeInputTensor> tensors;
+};
+
+// The facts PlanQuantize needs, from a GGUF's metadata. Errors:
+// quantize.metadata (no architecture or block count; expert_count > 512).
+absl::StatusOr<QuantModelFacts> QuantModelFactsOf(const GgufFile& in);
+
 // PlanQuantize
 //
 // The per-tensor types llama-quantize chooses, in its output order. Errors:
 // unsupported combinations it refuses (requantizing without
 // allow_requantize, a quantized type without a fallback for the row length,
-// imatrix entries of the wrong size), with the tensor named.
+// imatrix entries of the wrong size), with the tensor named; for a GGUF,
+// also split sets and big-endian files.
+absl::StatusOr<QuantizePlan> PlanQuantize(const QuantizeInput& in, const QuantizeOptions& options);
 absl::StatusOr<QuantizePlan> PlanQuantize(const GgufFile& in, const QuantizeOptions& options);
+
+// QuantizedKvs
+//
+// llama-quantize's output KV list for input KVs `in_kvs` (in order):
+// split.* dropped, then general.quantization_version, general.file_type
+// (COPY: `input_file_type`, or llama's guess from the plan) and the
+// quantize.imatrix.* keys appended, each replacing an input key of that name.
+std::vector<GgufKvToWrite> QuantizedKvs(std::vector<GgufKvToWrite> in_kvs, std::optional<int64_t> input_file_type,
+                                        const QuantizeOptions& options, const QuantizePlan& plan);
+
+// CheckQuantizePlan
+//
+// What must hold before writing anything: a required imatrix given, its
+// values finite, every target type producible and every source readable.
+// `path` names the input in errors.
+absl::Status CheckQuantizePlan(const QuantizePlan& plan, const QuantizeOptions& options, const std::string& path);
 
 // QuantizeGguf
 //

@@ -156,6 +156,49 @@ absl::Status AtomicOutputFile::Write(absl::Span<const uint8_t> bytes) {
   return absl::OkStatus();
 }
 
+absl::Status AtomicOutputFile::CopyFromFile(const std::string& path, uint64_t offset, uint64_t n) {
+  if (fd_ < 0) return Error("file.write", "write after commit or failure").File(target_).Code(absl::StatusCode::kInternal);
+  CKPT_RETURN_IF_ERROR(Flush());
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    return Error("file.unreadable", std::strerror(errno)).File(path).Code(absl::StatusCode::kUnavailable);
+  }
+  absl::Status status;
+  loff_t off = static_cast<loff_t>(offset);
+  uint64_t left = n;
+  bool kernel_copy = true;
+  std::vector<uint8_t> chunk;
+  while (left > 0 && status.ok()) {
+    if (kernel_copy) {
+      const ssize_t r = ::copy_file_range(in, &off, fd_, nullptr, std::min<uint64_t>(left, 1ull << 30), 0);
+      if (r > 0) {
+        left -= static_cast<uint64_t>(r);
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) {
+        status = Error("file.truncated", StrCat("ends before byte ", offset + n)).File(path);
+        break;
+      }
+      kernel_copy = false;  // EXDEV, EINVAL, ENOSYS, ...: copy through memory
+      chunk.resize(kBufferBytes);
+    }
+    const ssize_t r = ::pread(in, chunk.data(), std::min<uint64_t>(left, chunk.size()), off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      status = r == 0 ? Error("file.truncated", StrCat("ends before byte ", offset + n)).File(path)
+                      : Error("file.unreadable", std::strerror(errno)).File(path).Code(absl::StatusCode::kUnavailable);
+      break;
+    }
+    status = WriteAll(fd_, chunk.data(), static_cast<size_t>(r), target_);
+    off += r;
+    left -= static_cast<uint64_t>(r);
+  }
+  ::close(in);
+  if (status.ok()) written_ += n;
+  return status;
+}
+
 absl::Status AtomicOutputFile::Finish() {
   if (fd_ < 0) return Error("file.write", "finish after commit or failure").File(target_).Code(absl::StatusCode::kInternal);
   CKPT_RETURN_IF_ERROR(Flush());

@@ -79,7 +79,9 @@ absl::Status ProduceSlab(const StreamTensor& t, absl::Span<const uint8_t> src, i
                          uint8_t* out, int threads) {
   const int64_t ne0 = t.row_elems;
   const uint64_t in_row = RowBytes(t.from, ne0), out_row = RowBytes(t.to, ne0);
-  const bool quantize = t.to != t.from && (IsBlockType(t.to) || t.refuse_non_finite);
+  // Block types on either side (and checked conversions) go through f32 rows.
+  const bool quantize = t.to != t.from && (IsBlockType(t.to) || IsBlockType(t.from) || t.refuse_non_finite);
+  const bool check = IsBlockType(t.to) || t.refuse_non_finite;
   const int64_t ne1 = t.rows_per_matrix > 0 ? t.rows_per_matrix : std::max<int64_t>(t.n_rows, 1);
   // Quantized targets use ggml's chunking; conversions and copies take
   // bigger bites (a chunk is ~1 MiB of input).
@@ -135,14 +137,15 @@ absl::Status ProduceSlab(const StreamTensor& t, absl::Span<const uint8_t> src, i
         x = f32.data();
       }
       // llama.cpp's loader rejects NaN/Inf weights before quantizing.
-      if (const int64_t i = FirstNonFinite(x, w.n_rows * ne0); i >= 0) {
+      if (const int64_t i = check ? FirstNonFinite(x, w.n_rows * ne0) : -1; i >= 0) {
         LowerTo(bad_row, w.first_row + i / ne0);
         bad_kind = 1;
         continue;
       }
       const float* qw = t.imatrix ? t.imatrix->data() + (w.first_row / ne1) * ne0 : nullptr;
       QuantizeRows(t.to, x, dst, w.n_rows, ne0, qw);
-      if (const std::optional<uint64_t> b = FindInvalidBlock(t.to, absl::MakeConstSpan(dst, w.n_rows * out_row))) {
+      if (const std::optional<uint64_t> b =
+              check ? FindInvalidBlock(t.to, absl::MakeConstSpan(dst, w.n_rows * out_row)) : std::nullopt) {
         LowerTo(bad_row, w.first_row + static_cast<int64_t>(*b * GetDTypeInfo(t.to).block_bytes / out_row));
         int expected = 0;
         bad_kind.compare_exchange_strong(expected, 2);
@@ -217,9 +220,13 @@ absl::Status StreamTensors(AtomicOutputFile& file, absl::Span<const StreamTensor
           .Tensor(t.name);
     }
     if (t.from == t.to && t.row_order.empty()) {
-      // Plain copy: straight from the mapping.
+      // Plain copy: by the kernel from the file, or straight from the mapping.
       CKPT_RETURN_IF_ERROR(writer.Wait());
-      CKPT_RETURN_IF_ERROR(file.Write(src.first(out_bytes)));
+      if (t.source_in_file && !t.gather && out_bytes >= (1u << 20)) {
+        CKPT_RETURN_IF_ERROR(file.CopyFromFile(t.file, t.file_offset, out_bytes));
+      } else {
+        CKPT_RETURN_IF_ERROR(file.Write(src.first(out_bytes)));
+      }
       CKPT_RETURN_IF_ERROR(write_padding());
       done += out_bytes;
       if (progress) progress(k, done, total);

@@ -31,6 +31,9 @@ struct StreamTensor {
   // n_rows rows of row_elems elements stored as `from`, contiguous and
   // little-endian. Empty when `gather` provides them.
   absl::Span<const uint8_t> source;
+  // `source` is exactly `file`'s bytes at `file_offset` (a mapping), so a
+  // plain copy can be done by the kernel (AtomicOutputFile::CopyFromFile).
+  bool source_in_file = false;
   // Called once, when the tensor's turn comes, for sources that must be
   // assembled first (strided PyTorch views): fills `scratch` or returns a
   // span that lives until the next call.
@@ -63,7 +66,7 @@ inline uint64_t OutputBytes(const StreamTensor& t) {
 //
 // Appends each tensor's bytes as `to` to `out`, each followed by zeros up to
 // a multiple of `alignment`. Float → float goes through ConvertElements;
-// any readable type → ggml block type goes through DequantizeRow then
+// anything from or to a ggml block type goes through DequantizeRow then
 // QuantizeRows (with the imatrix). Quantized targets (and all conversions
 // with refuse_non_finite) refuse NaN/Inf input (quantize.non_finite) and
 // blocks whose scale or value overflowed (quantize.scale_overflow), as

@@ -43,6 +43,24 @@ TEST(AtomicOutputFile, CommitReplacesTarget) {
   EXPECT_EQ(CountFiles(dir.path()), 1);
 }
 
+TEST(AtomicOutputFile, CopyFromFileAppendsTheRangeInOrder) {
+  ScratchDir dir;
+  std::string src(3 << 20, '\0');
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<char>(i * 7 + i / 4096);
+  WriteFile(dir / "src", src);
+  absl::StatusOr<std::unique_ptr<AtomicOutputFile>> f = AtomicOutputFile::Create(dir / "t");
+  ASSERT_THAT(f, IsOk());
+  ASSERT_THAT((*f)->Write("head"), IsOk());  // buffered bytes go first
+  ASSERT_THAT((*f)->CopyFromFile((dir / "src"), 12345, 2 << 20), IsOk());
+  ASSERT_THAT((*f)->Write("tail"), IsOk());
+  ASSERT_THAT((*f)->Commit(), IsOk());
+  EXPECT_TRUE(ReadFile(dir / "t") == "head" + src.substr(12345, 2 << 20) + "tail");
+  absl::StatusOr<std::unique_ptr<AtomicOutputFile>> g = AtomicOutputFile::Create(dir / "u");
+  ASSERT_THAT(g, IsOk());
+  EXPECT_THAT((*g)->CopyFromFile((dir / "src"), (3 << 20) - 10, 11), HasRule("file.truncated"));
+  EXPECT_THAT((*g)->CopyFromFile((dir / "missing"), 0, 1), HasRule("file.unreadable"));
+}
+
 TEST(AtomicOutputFile, AbandonedWriteRemovesTemporary) {
   ScratchDir dir;
   WriteFile(dir / "t", "old");

@@ -224,6 +224,7 @@ StreamTensor StreamJob(const GgufFile& in, const QuantizePlanEntry& e) {
   t.file = in.path();
   t.file_offset = in.data_offset() + info.offset;
   t.source = in.bytes().subspan(t.file_offset, info.nbytes);
+  t.source_in_file = !in.path().empty();
   t.from = e.from;
   t.to = e.to;
   t.row_elems = static_cast<int64_t>(info.ne[0]);

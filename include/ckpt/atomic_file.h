@@ -40,6 +40,13 @@ class AtomicOutputFile {
     return Write(absl::Span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
   }
 
+  // Appends `n` bytes of the file at `path` starting at `offset`, copied by
+  // the kernel (copy_file_range: no trip through user memory, a reflink on
+  // filesystems that share extents), else by reads and writes. Errors:
+  // file.unreadable for the source, file.write, and file.truncated when the
+  // source ends early.
+  absl::Status CopyFromFile(const std::string& path, uint64_t offset, uint64_t n);
+
   // Flushes the buffer and frees it (for writers that keep several files
   // open until they commit them together). Writing after Finish() is fine.
   absl::Status Finish();

@@ -15,8 +15,8 @@ FUZZ_SECONDS ?= 30
 GENERATOR  := -G Ninja   # ninja-build is one of the packages `deps` installs
 
 DEB_PACKAGES := cmake g++ ninja-build ccache pkg-config \
-  libboost-iostreams-dev libabsl-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libbz2-dev liblzma-dev zlib1g-dev \
-  libcli11-dev libbenchmark-dev libgtest-dev googletest zstd python3
+  libboost-iostreams-dev libabsl-dev nlohmann-json3-dev libxxhash-dev libzstd-dev libbz2-dev liblzma-dev zlib1g-dev libsleef-dev \
+  libcli11-dev libbenchmark-dev libgtest-dev googletest zstd python3 libyaml-dev
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 .PHONY: all build test demo bench fuzz deps fuzz-deps clean

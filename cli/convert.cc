@@ -11,6 +11,8 @@
 #include "ckpt/dtype.h"
 #include "ckpt/dtype_convert.h"
 #include "ckpt/gguf.h"
+#include "ckpt/hf.h"
+#include "ckpt/quantize.h"
 #include "ckpt/safetensors.h"
 #include "ckpt/safetensors_sharded.h"
 #include "ckpt/status.h"
@@ -25,8 +27,36 @@ struct ConvertArgs {
   std::string dtype = "keep";
   std::string max_shard_size;
   uint64_t align = 8;
+  int threads = 0;
+  std::string imatrix;
   bool quiet = false;
 };
+
+// A Hugging Face model directory → GGUF, as convert_hf_to_gguf.py (and
+// `ckpt quantize` when --dtype names a quantize type).
+absl::Status RunHfToGguf(const ConvertArgs& a, const ProgressFn& on_progress) {
+  HfToGgufOptions options;
+  options.dtype = absl::AsciiStrToLower(a.dtype) == "keep" ? "auto" : a.dtype;
+  options.threads = a.threads;
+  options.quantize.threads = a.threads;
+  Imatrix imatrix;
+  if (!a.imatrix.empty()) {
+    CKPT_ASSIGN_OR_RETURN(imatrix, LoadImatrix(a.imatrix));
+    options.quantize.imatrix = &imatrix;
+    options.quantize.imatrix_file = a.imatrix;
+  }
+  return ConvertHfToGguf(a.in, a.out, options, on_progress);
+}
+
+// GGUF → Hugging Face directory (config.json, model.safetensors, tokenizer).
+absl::Status RunGgufToHf(const ConvertArgs& a, const Checkpoint& c, std::optional<DType> target,
+                         const ProgressFn& on_progress) {
+  CKPT_ASSIGN_OR_RETURN(std::vector<std::string> notes, ConvertGgufToHf(*c.gguf_files()[0], a.out, target, on_progress));
+  if (!a.quiet) {
+    for (const std::string& n : notes) std::fprintf(stderr, "ckpt: note: %s\n", n.c_str());
+  }
+  return absl::OkStatus();
+}
 
 // Safetensors or GGUF tensors → GGUF, names kept, shapes as ggml `ne`
 // (innermost first). KVs: a GGUF input's are copied as they are; a
@@ -74,6 +104,13 @@ absl::Status Run(const ConvertArgs& a) {
     return Error("cli.convert.target", StrCat("unknown --to ", to, " (safetensors or gguf)"))
         .Code(absl::StatusCode::kFailedPrecondition);
   }
+  Progress progress("convert", ShowProgress(a.quiet));
+  const ProgressFn on_progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  if (IsHfModelDirectory(a.in) && to == "gguf") {
+    CKPT_RETURN_IF_ERROR(RunHfToGguf(a, on_progress));
+    progress.Finish();
+    return absl::OkStatus();
+  }
   std::optional<DType> target;  // nullopt = keep
   const std::string d = absl::AsciiStrToUpper(a.dtype);
   if (d != "KEEP") {
@@ -85,8 +122,16 @@ absl::Status Run(const ConvertArgs& a) {
     }
   }
   CKPT_ASSIGN_OR_RETURN(Checkpoint c, Checkpoint::Open(a.in));
-  Progress progress("convert", ShowProgress(a.quiet));
-  const ProgressFn on_progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
+  if (!c.gguf_files().empty() && to == "safetensors" && a.max_shard_size.empty() &&
+      !absl::EndsWith(absl::AsciiStrToLower(a.out), ".safetensors")) {
+    if (c.gguf_files().size() > 1) {
+      return Error("cli.convert.split", "a split GGUF set: merge it first (`ckpt split --merge`)")
+          .Code(absl::StatusCode::kUnimplemented);
+    }
+    CKPT_RETURN_IF_ERROR(RunGgufToHf(a, c, target, on_progress));
+    progress.Finish();
+    return absl::OkStatus();
+  }
   if (to == "gguf") {
     if (!a.max_shard_size.empty()) {
       return Error("cli.convert.shard_size", "--max-shard-size writes Safetensors shards; use `ckpt split` for GGUF")
@@ -162,11 +207,20 @@ absl::Status Run(const ConvertArgs& a) {
 void RegisterConvert(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "convert", "Convert between Safetensors and GGUF, change float dtypes, shard or unshard");
-  cmd->add_option("in", args->in, "Input checkpoint (file or shard directory)")->required();
-  cmd->add_option("out", args->out, "Output file (or directory with --max-shard-size)")->required();
+      "convert",
+      "Convert between Safetensors, GGUF and Hugging Face model directories, change float dtypes, shard or unshard");
+  cmd->add_option("in", args->in, "Input checkpoint (file, shard directory or Hugging Face model directory)")
+      ->required();
+  cmd->add_option("out", args->out,
+                  "Output file (or directory with --max-shard-size; a GGUF to a path not ending in .safetensors "
+                  "writes a Hugging Face model directory)")
+      ->required();
   cmd->add_option("--to", args->to, "Output format: safetensors or gguf (default from OUT's extension)");
-  cmd->add_option("--dtype", args->dtype, "keep (default), f32, f16, bf16, f64, f8_e4m3, f8_e5m2: converts float tensors");
+  cmd->add_option("--dtype", args->dtype,
+                  "keep (default), f32, f16, bf16, f64, f8_e4m3, f8_e5m2: converts float tensors. From a Hugging Face "
+                  "directory: f32, f16, bf16, q8_0, auto, or a quantize type (Q4_K_M, ...)");
+  cmd->add_option("--threads", args->threads, "Threads for conversion and quantization (default: all cores)");
+  cmd->add_option("--imatrix", args->imatrix, "Importance matrix for a quantize --dtype (as ckpt quantize)");
   cmd->add_option("--max-shard-size", args->max_shard_size,
                   "Write Hugging Face shards of at most this size into directory OUT (e.g. 5GB; decimal units)");
   cmd->add_option("--align", args->align, "Start the data section at a multiple of this many bytes (default 8)");

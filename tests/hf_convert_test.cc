@@ -1,0 +1,312 @@
+// Hugging Face directory → GGUF (and back): byte identity with
+// convert_hf_to_gguf.py's outputs, the one-pass quantize path, round trips,
+// and broken model directories.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "ckpt/gguf.h"
+#include "ckpt/hf.h"
+#include "ckpt/quantize.h"
+#include "ckpt/safetensors.h"
+#include "formats/hf/rope.h"
+#include "lib/fs_util.h"
+#include "tests/status_matchers.h"
+#include "tests/test_util.h"
+
+namespace ckpt {
+namespace {
+
+namespace fs = std::filesystem;
+using ::ckpt::testing::HasRule;
+using ::ckpt::testing::IsOk;
+using ::ckpt::testing::ReadFile;
+using ::ckpt::testing::WriteFile;
+
+const std::string kGolden = std::string(CKPT_SHARED_DIR) + "/golden/convert";
+const std::string kData = std::string(CKPT_TEST_DATA_DIR) + "/hf";
+
+// A copy of `src` named `name` in a fresh temporary directory (general.name
+// comes from the folder name).
+std::string CopyModel(const std::string& src, const std::string& name) {
+  static int n = 0;
+  const fs::path dir = fs::path(::testing::TempDir()) / ("hf" + std::to_string(getpid()) + "_" + std::to_string(n++));
+  fs::create_directories(dir);
+  fs::copy(src, dir / name, fs::copy_options::recursive);
+  for (const auto& e : fs::recursive_directory_iterator(dir / name)) {
+    fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
+  }
+  return (dir / name).string();
+}
+
+std::string Out(const std::string& name) { return (fs::path(::testing::TempDir()) / name).string(); }
+
+// Compares two GGUF files field by field, then byte for byte, and says
+// where they first differ.
+void ExpectSameGguf(const std::string& got_path, const std::string& want_path) {
+  absl::StatusOr<GgufFile> got = GgufFile::Open(got_path);
+  absl::StatusOr<GgufFile> want = GgufFile::Open(want_path);
+  ASSERT_THAT(got, IsOk());
+  ASSERT_THAT(want, IsOk());
+  const size_t n_kv = std::min(got->kvs().size(), want->kvs().size());
+  for (size_t i = 0; i < n_kv; ++i) {
+    const GgufKv& g = got->kvs()[i];
+    const GgufKv& w = want->kvs()[i];
+    ASSERT_EQ(g.key, w.key) << "KV " << i;
+    ASSERT_EQ(static_cast<int>(g.value.type), static_cast<int>(w.value.type)) << g.key;
+    EXPECT_EQ(got->ToJson(g.value).dump(), want->ToJson(w.value).dump()) << g.key;
+  }
+  ASSERT_EQ(got->kvs().size(), want->kvs().size());
+  ASSERT_EQ(got->size(), want->size());
+  for (size_t i = 0; i < got->size(); ++i) {
+    const GgufTensorInfo& g = got->info(i);
+    const GgufTensorInfo& w = want->info(i);
+    ASSERT_EQ(g.name, w.name) << "tensor " << i;
+    ASSERT_EQ(DTypeName(g.dtype), DTypeName(w.dtype)) << g.name;
+    ASSERT_EQ(g.n_dims, w.n_dims) << g.name;
+    ASSERT_EQ(g.ne, w.ne) << g.name;
+    ASSERT_EQ(g.nbytes, w.nbytes) << g.name;
+    const uint8_t* gb = got->bytes().data() + got->data_offset() + g.offset;
+    const uint8_t* wb = want->bytes().data() + want->data_offset() + w.offset;
+    EXPECT_EQ(std::memcmp(gb, wb, g.nbytes), 0) << g.name << ": data differs";
+  }
+  EXPECT_TRUE(got->bytes() == want->bytes()) << "files differ outside KVs and tensor data (padding/layout)";
+}
+
+absl::Status Convert(const std::string& dir, const std::string& out, const std::string& dtype, int threads = 0) {
+  HfToGgufOptions o;
+  o.dtype = dtype;
+  o.threads = threads;
+  return ConvertHfToGguf(dir, out, o);
+}
+
+// ---- rope_freqs ----------------------------------------------------------
+
+TEST(HfRopeFreqs, BitIdenticalToTorchFloat32) {
+  absl::StatusOr<nlohmann::json> j = ReadJsonFile(kData + "/rope_freqs.json");
+  ASSERT_THAT(j, IsOk());
+  int checked = 0;
+  for (const nlohmann::json& c : (*j)["cases"]) {
+    hf::Llama3Rope r;
+    r.dim = c["dim"].get<int64_t>();
+    r.base = c["base"].get<double>();
+    r.factor = c["factor"].get<double>();
+    r.low_freq_factor = c["low_freq_factor"].get<double>();
+    r.high_freq_factor = c["high_freq_factor"].get<double>();
+    r.original_context = c["original_max_position_embeddings"].get<double>();
+    const std::vector<float> got = hf::Llama3RopeFreqs(r);
+    ASSERT_EQ(got.size(), c["bits"].size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &got[i], 4);
+      EXPECT_EQ(bits, std::stoul(c["bits"][i].get<std::string>(), nullptr, 16))
+          << "dim " << r.dim << " base " << r.base << " factor " << r.factor << " i " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1000);
+}
+
+// ---- convert_hf_to_gguf.py's own outputs -----------------------------------
+
+class GoldenConvert : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenConvert, SameFileAsTheReferenceConverter) {
+  const std::string dir = CopyModel(kGolden + "/tiny-llama", "tiny-llama");
+  const std::string out = Out("golden-" + GetParam() + ".gguf");
+  ASSERT_THAT(Convert(dir, out, GetParam()), IsOk());
+  ExpectSameGguf(out, kGolden + "/ref/tiny-llama." + GetParam() + ".gguf");
+}
+
+INSTANTIATE_TEST_SUITE_P(Outtypes, GoldenConvert, ::testing::Values("f16", "bf16", "q8_0"));
+
+// Generated models (tests/fixtures/gen_hf_models.py) and what the reference
+// converter wrote for them (tests/data/hf/ref/NAME.OUTTYPE.gguf).
+class GeneratedConvert : public ::testing::TestWithParam<std::string> {};
+
+std::vector<std::string> GeneratedCases() {
+  std::vector<std::string> cases;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kData + "/ref", ec)) {
+    const std::string f = e.path().filename().string();
+    if (f.size() > 5 && f.substr(f.size() - 5) == ".gguf") cases.push_back(f.substr(0, f.size() - 5));
+  }
+  std::sort(cases.begin(), cases.end());
+  return cases;
+}
+
+TEST_P(GeneratedConvert, SameFileAsTheReferenceConverter) {
+  const std::string c = GetParam();  // NAME.OUTTYPE
+  const std::string name = c.substr(0, c.rfind('.'));
+  const std::string outtype = c.substr(c.rfind('.') + 1);
+  const std::string dir = CopyModel(kData + "/" + name, name);
+  const std::string out = Out("gen-" + c + ".gguf");
+  ASSERT_THAT(Convert(dir, out, outtype), IsOk());
+  ExpectSameGguf(out, kData + "/ref/" + c + ".gguf");
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, GeneratedConvert, ::testing::ValuesIn(GeneratedCases()),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           std::string n = i.param;
+                           for (char& ch : n) {
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return n;
+                         });
+
+// ---- one pass: convert + quantize ------------------------------------------
+
+TEST(HfConvert, QuantizeTypeEqualsConvertThenQuantize) {
+  const std::string dir = CopyModel(kGolden + "/tiny-llama", "tiny-llama");
+  for (const std::string t : {"Q4_K_M", "Q6_K", "Q5_0"}) {
+    const std::string one_pass = Out("onepass-" + t + ".gguf");
+    ASSERT_THAT(Convert(dir, one_pass, t), IsOk()) << t;
+    // Two steps: the exact intermediate (bf16 weights stay BF16), then quantize.
+    const std::string mid = Out("mid-" + t + ".gguf");
+    ASSERT_THAT(Convert(dir, mid, "bf16"), IsOk());
+    absl::StatusOr<GgufFile> in = GgufFile::Open(mid);
+    ASSERT_THAT(in, IsOk());
+    QuantizeOptions o;
+    o.file_type = *FindQuantFileType(t);
+    absl::StatusOr<QuantizePlan> plan = PlanQuantize(*in, o);
+    ASSERT_THAT(plan, IsOk());
+    const std::string two_step = Out("twostep-" + t + ".gguf");
+    ASSERT_THAT(QuantizeGguf(*in, two_step, o, *plan), IsOk());
+    EXPECT_EQ(ReadFile(one_pass), ReadFile(two_step)) << t;
+  }
+}
+
+TEST(HfConvert, ThreadCountDoesNotChangeTheBytes) {
+  const std::string dir = CopyModel(kGolden + "/tiny-llama", "tiny-llama");
+  for (const char* type : {"f16", "Q4_K_M"}) {
+    ASSERT_THAT(Convert(dir, Out("t1.gguf"), type, 1), IsOk());
+    ASSERT_THAT(Convert(dir, Out("t3.gguf"), type, 3), IsOk());
+    EXPECT_EQ(ReadFile(Out("t1.gguf")), ReadFile(Out("t3.gguf"))) << type;
+  }
+}
+
+// ---- and back ---------------------------------------------------------------
+
+TEST(HfConvert, RoundTripGivesIdenticalTensors) {
+  const std::string src = kGolden + "/tiny-llama";
+  const std::string dir = CopyModel(src, "tiny-llama");
+  const std::string gguf = Out("rt.gguf");
+  ASSERT_THAT(Convert(dir, gguf, "bf16"), IsOk());
+  absl::StatusOr<GgufFile> g = GgufFile::Open(gguf);
+  ASSERT_THAT(g, IsOk());
+  const std::string back = (fs::path(::testing::TempDir()) / "rt-back" / "tiny-llama").string();
+  fs::remove_all(back);
+  ASSERT_THAT(ConvertGgufToHf(*g, back, DType::kBF16), IsOk());
+  absl::StatusOr<SafetensorsFile> a = SafetensorsFile::Open(src + "/model.safetensors");
+  absl::StatusOr<SafetensorsFile> b = SafetensorsFile::Open(back + "/model.safetensors");
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_EQ(a->size(), b->size());
+  for (size_t i = 0; i < a->size(); ++i) {
+    const TensorView t = a->tensor(i);
+    const std::optional<size_t> j = b->Find(t.name);
+    ASSERT_TRUE(j.has_value()) << t.name;
+    const TensorView u = b->tensor(*j);
+    EXPECT_EQ(DTypeName(t.dtype), DTypeName(u.dtype)) << t.name;
+    EXPECT_TRUE(std::equal(t.shape.begin(), t.shape.end(), u.shape.begin(), u.shape.end())) << t.name;
+    EXPECT_TRUE(t.data == u.data) << t.name << ": bytes differ";
+  }
+  // And forward again: the same GGUF.
+  ASSERT_THAT(Convert(back, Out("rt2.gguf"), "bf16"), IsOk());
+  ExpectSameGguf(Out("rt2.gguf"), gguf);
+}
+
+// ---- broken model directories -------------------------------------------------
+
+class BrokenModel : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = CopyModel(kGolden + "/tiny-llama", "tiny-llama"); }
+  void Edit(const std::string& file, const std::string& from, const std::string& to) {
+    std::string s = ReadFile(dir_ + "/" + file);
+    const size_t at = s.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    s.replace(at, from.size(), to);
+    WriteFile(dir_ + "/" + file, s);
+  }
+  // Fails with `rule` and leaves no output behind.
+  void ExpectFails(const std::string& rule) {
+    const std::string out = Out("broken.gguf");
+    fs::remove(out);
+    EXPECT_THAT(Convert(dir_, out, "f16"), HasRule(rule));
+    EXPECT_FALSE(fs::exists(out));
+  }
+  std::string dir_;
+};
+
+TEST_F(BrokenModel, NoConfig) {
+  fs::remove(dir_ + "/config.json");
+  ExpectFails("hf.config.missing");
+}
+
+TEST_F(BrokenModel, ConfigNotJson) {
+  WriteFile(dir_ + "/config.json", "{\"architectures\": [\"LlamaForCausalLM\"],");
+  ExpectFails("json.invalid");
+}
+
+TEST_F(BrokenModel, UnknownArchitecture) {
+  Edit("config.json", "LlamaForCausalLM", "FalconForCausalLM");
+  ExpectFails("hf.architecture");
+}
+
+TEST_F(BrokenModel, HiddenSizeDisagreesWithTensors) {
+  Edit("config.json", "\"hidden_size\": 256", "\"hidden_size\": 512");
+  ExpectFails("hf.tensor.shape");
+}
+
+TEST_F(BrokenModel, HeadsDoNotDivideRows) {
+  Edit("config.json", "\"num_attention_heads\": 4", "\"num_attention_heads\": 3");
+  ExpectFails("hf.tensor.shape");
+}
+
+TEST_F(BrokenModel, WrongTypeInConfig) {
+  Edit("config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": \"2\"");
+  ExpectFails("hf.config.type");
+}
+
+TEST_F(BrokenModel, TooFewLayersInConfig) {
+  Edit("config.json", "\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1");
+  ExpectFails("hf.tensor.unknown");
+}
+
+TEST_F(BrokenModel, MissingShardListedByIndex) {
+  WriteFile(dir_ + "/model.safetensors.index.json",
+            R"({"weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors"}})");
+  ExpectFails("hf.shards.missing");
+}
+
+TEST_F(BrokenModel, IndexDisagreesWithShards) {
+  WriteFile(dir_ + "/model.safetensors.index.json",
+            R"({"weight_map": {"lm_head.weight": "model.safetensors", "model.extra.weight": "model.safetensors"}})");
+  ExpectFails("hf.shards.mismatch");
+}
+
+TEST_F(BrokenModel, NoWeights) {
+  fs::remove(dir_ + "/model.safetensors");
+  ExpectFails("hf.shards.none");
+}
+
+TEST_F(BrokenModel, TruncatedShard) {
+  const std::string s = ReadFile(dir_ + "/model.safetensors");
+  WriteFile(dir_ + "/model.safetensors", s.substr(0, s.size() / 2));
+  const std::string out = Out("broken.gguf");
+  fs::remove(out);
+  const absl::Status st = Convert(dir_, out, "f16");
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(ErrorRule(st).rfind("safetensors.", 0), 0u) << st;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(BrokenModel, UnknownDtype) {
+  const std::string out = Out("broken.gguf");
+  EXPECT_THAT(Convert(dir_, out, "q3_z"), HasRule("hf.dtype"));
+}
+
+}  // namespace
+}  // namespace ckpt

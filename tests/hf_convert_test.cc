@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "ckpt/gguf.h"
 #include "ckpt/hf.h"
 #include "ckpt/quantize.h"
 #include "ckpt/safetensors.h"
 #include "formats/hf/rope.h"
 #include "lib/fs_util.h"
+#include "lib/str_util.h"
 #include "tests/status_matchers.h"
 #include "tests/test_util.h"
 
@@ -218,6 +220,91 @@ TEST(HfConvert, RoundTripGivesIdenticalTensors) {
   ExpectSameGguf(Out("rt2.gguf"), gguf);
 }
 
+// ---- BPE tokenizers (no reference output exists: the converter needs the HF
+// tokenizer to hash a tokenization; see tests/data/hf/README.md) -----------
+
+// The value of `key` in the GGUF at `path` as JSON text.
+std::string KvJson(const GgufFile& g, const std::string& key, uint64_t max_elements = 8) {
+  const GgufKv* kv = g.FindKv(key);
+  return kv ? g.ToJson(kv->value, max_elements).dump() : "absent";
+}
+
+TEST(HfConvert, Qwen2ByteLevelBpeVocabulary) {
+  const std::string dir = CopyModel(kData + "/tiny-qwen2", "tiny-qwen2");
+  ASSERT_THAT(Convert(dir, Out("qwen2.gguf"), "bf16"), IsOk());
+  absl::StatusOr<GgufFile> g = GgufFile::Open(Out("qwen2.gguf"));
+  ASSERT_THAT(g, IsOk());
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.model"), "\"gpt2\"");
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.pre"), "\"qwen2\"");
+  EXPECT_EQ(g->FindKv("tokenizer.ggml.tokens")->value.count, 352u);  // config vocab_size: 323 tokens + [PAD323..351]
+  EXPECT_EQ(g->FindKv("tokenizer.ggml.scores"), nullptr);
+  const GgufKv* types = g->FindKv("tokenizer.ggml.token_type");
+  std::vector<int64_t> t;
+  g->ForEachElement(types->value, [&](const GgufValue& v) {
+    t.push_back(g->ReadSigned(v));
+    return true;
+  });
+  ASSERT_EQ(t.size(), 352u);
+  EXPECT_EQ(t[0], 1);
+  EXPECT_EQ(t[319], 1);
+  EXPECT_EQ(t[320], 3);  // <|endoftext|>, <|im_start|>, <|im_end|>: special → CONTROL
+  EXPECT_EQ(t[322], 3);
+  EXPECT_EQ(t[323], 5);  // [PAD323] → UNUSED
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.merges", 2), "[\"e r\",\"Ġ t\"]");
+  EXPECT_EQ(g->FindKv("tokenizer.ggml.merges")->value.count, 64u);
+  // SpecialVocab: tokenizer_config's eos/pad texts first, then config.json's bos id.
+  std::vector<std::string> special;
+  for (const GgufKv& kv : g->kvs()) {
+    if (absl::EndsWith(AbslView(kv.key), "_token_id")) special.push_back(StrCat(kv.key, "=", KvJson(*g, std::string(kv.key))));
+  }
+  EXPECT_THAT(special, ::testing::ElementsAre("tokenizer.ggml.eos_token_id=322", "tokenizer.ggml.padding_token_id=320",
+                                              "tokenizer.ggml.bos_token_id=320"));
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.add_bos_token"), "false");
+}
+
+TEST(HfConvert, MergePairsAreJoinedLikeStrings) {
+  // tiny-qwen3 holds the same merges as ["a", "b"] pairs.
+  const std::string q2 = CopyModel(kData + "/tiny-qwen2", "tiny-qwen2");
+  const std::string q3 = CopyModel(kData + "/tiny-qwen3", "tiny-qwen3");
+  ASSERT_THAT(Convert(q2, Out("q2.gguf"), "bf16"), IsOk());
+  ASSERT_THAT(Convert(q3, Out("q3.gguf"), "bf16"), IsOk());
+  absl::StatusOr<GgufFile> a = GgufFile::Open(Out("q2.gguf"));
+  absl::StatusOr<GgufFile> b = GgufFile::Open(Out("q3.gguf"));
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_EQ(KvJson(*a, "tokenizer.ggml.merges", 1000), KvJson(*b, "tokenizer.ggml.merges", 1000));
+  EXPECT_EQ(KvJson(*b, "qwen3.attention.key_length"), "32");
+}
+
+// HF → GGUF → HF → GGUF gives the same file for each tokenizer kind
+// (SentencePiece with added tokens and padding, BPE, Gemma).
+class TokenizerRoundTrip : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerRoundTrip, SecondConversionIsIdentical) {
+  const std::string name = GetParam();
+  const std::string dir = CopyModel(kData + "/" + name, name);
+  const std::string a = Out("tok-rt-a-" + name + ".gguf");
+  ASSERT_THAT(Convert(dir, a, "f32"), IsOk());
+  absl::StatusOr<GgufFile> g = GgufFile::Open(a);
+  ASSERT_THAT(g, IsOk());
+  const std::string back = (fs::path(::testing::TempDir()) / ("tok-rt-" + name) / name).string();
+  fs::remove_all(back);
+  ASSERT_THAT(ConvertGgufToHf(*g, back, DType::kF32), IsOk());
+  const std::string b = Out("tok-rt-b-" + name + ".gguf");
+  ASSERT_THAT(Convert(back, b, "f32"), IsOk());
+  ExpectSameGguf(b, a);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, TokenizerRoundTrip,
+                         ::testing::Values("tiny-llama-tied", "tiny-qwen2", "tiny-qwen3", "tiny-gemma", "tiny-mistral"),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           std::string n = i.param;
+                           for (char& ch : n) {
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return n;
+                         });
+
 // ---- broken model directories -------------------------------------------------
 
 class BrokenModel : public ::testing::Test {
@@ -301,6 +388,32 @@ TEST_F(BrokenModel, TruncatedShard) {
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(ErrorRule(st).rfind("safetensors.", 0), 0u) << st;
   EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(BrokenModel, TruncatedSentencePieceModel) {
+  const std::string s = ReadFile(dir_ + "/tokenizer.model");
+  WriteFile(dir_ + "/tokenizer.model", s.substr(0, s.size() - 7));
+  ExpectFails("hf.tokenizer.sentencepiece");
+}
+
+TEST_F(BrokenModel, SentencePieceFieldPastTheEnd) {
+  WriteFile(dir_ + "/tokenizer.model", std::string("\x0a\xff\xff\xff\x7f", 5));
+  ExpectFails("hf.tokenizer.sentencepiece");
+}
+
+TEST_F(BrokenModel, NoTokenizer) {
+  fs::remove(dir_ + "/tokenizer.model");
+  ExpectFails("hf.tokenizer.missing");
+}
+
+TEST(HfConvertBroken, UnknownBpePreTokenizer) {
+  const std::string dir = CopyModel(kData + "/tiny-qwen2", "tiny-qwen2");
+  std::string s = ReadFile(dir + "/tokenizer.json");
+  const size_t at = s.find("\\p{N}|");
+  ASSERT_NE(at, std::string::npos);
+  s.replace(at, 7, "\\p{N}{1,2}|");
+  WriteFile(dir + "/tokenizer.json", s);
+  EXPECT_THAT(Convert(dir, Out("unknown-pre.gguf"), "bf16"), HasRule("hf.tokenizer.unknown_pre"));
 }
 
 TEST_F(BrokenModel, UnknownDtype) {

@@ -660,13 +660,36 @@ absl::StatusOr<std::vector<std::string>> WriteHfTokenizerFiles(const GgufFile& g
   }
   tc["added_tokens_decoder"] = decoder;
   if (std::optional<std::string_view> ct = g.GetString("tokenizer.chat_template")) tc["chat_template"] = std::string(*ct);
+  // Special tokens. SpecialVocab takes ids from tokenizer_config.json's
+  // <type>_token texts first (in type order, resolved through tokenizer.json's
+  // added tokens), then from config.json (which ConvertGgufToHf fills): the
+  // longest prefix of the GGUF's id order that is in type order goes to
+  // tokenizer_config.json, the rest is left to config.json, so the order
+  // comes back too. Without tokenizer.json only config.json counts.
+  static constexpr std::pair<const char*, const char*> kTypes[] = {
+      {"bos", "bos_token_id"}, {"eos", "eos_token_id"}, {"unk", "unknown_token_id"}, {"sep", "seperator_token_id"},
+      {"pad", "padding_token_id"}, {"cls", ""}, {"mask", "mask_token_id"}};
+  std::vector<std::pair<int, int64_t>> order;  // (type index, id) in KV order
+  for (const GgufKv& kv : g.kvs()) {
+    for (int t = 0; t < 7; ++t) {
+      if (*kTypes[t].second && kv.key == StrCat("tokenizer.ggml.", kTypes[t].second)) {
+        const std::optional<int64_t> id = g.GetInt(kv.key);
+        if (id && *id >= 0 && static_cast<size_t>(*id) < tokens.size()) order.push_back({t, *id});
+      }
+    }
+  }
+  size_t from_config = 0;
+  if (*model == "gpt2") {
+    while (from_config < order.size() && (from_config == 0 || order[from_config].first > order[from_config - 1].first)) {
+      ++from_config;
+    }
+  }
   nlohmann::ordered_json special_map = nlohmann::ordered_json::object();
-  for (const auto& [type, key] : {std::pair<const char*, const char*>{"bos", "bos_token_id"}, {"eos", "eos_token_id"},
-                                  {"unk", "unknown_token_id"}, {"pad", "padding_token_id"}}) {
-    const std::optional<int64_t> id = g.GetInt(StrCat("tokenizer.ggml.", key));
-    if (!id || *id < 0 || static_cast<size_t>(*id) >= tokens.size()) continue;
-    tc[StrCat(type, "_token")] = tokens[*id];
-    special_map[StrCat(type, "_token")] = tokens[*id];
+  for (size_t i = 0; i < order.size(); ++i) {
+    const std::string key = StrCat(kTypes[order[i].first].first, "_token");
+    const std::string& text = tokens[order[i].second];
+    tc[key] = i < from_config ? nlohmann::ordered_json(text) : nlohmann::ordered_json();
+    special_map[key] = text;
   }
   CKPT_RETURN_IF_ERROR(write("tokenizer_config.json", tc.dump(2) + "\n"));
   CKPT_RETURN_IF_ERROR(write("special_tokens_map.json", special_map.dump(2) + "\n"));

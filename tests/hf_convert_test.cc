@@ -390,6 +390,18 @@ TEST_F(BrokenModel, TruncatedShard) {
   EXPECT_FALSE(fs::exists(out));
 }
 
+TEST_F(BrokenModel, MissingLayerTensor) {
+  // The same weights without one layer's up_proj (still a valid Safetensors file).
+  absl::StatusOr<SafetensorsFile> f = SafetensorsFile::Open(kGolden + "/tiny-llama/model.safetensors");
+  ASSERT_THAT(f, IsOk());
+  std::vector<TensorToWrite> keep;
+  for (size_t i = 0; i < f->size(); ++i) {
+    if (f->tensor(i).name != "model.layers.1.mlp.up_proj.weight") keep.push_back(TensorToWrite::From(f->tensor(i)));
+  }
+  ASSERT_THAT(WriteSafetensors(dir_ + "/model.safetensors", keep, std::nullopt), IsOk());
+  ExpectFails("hf.tensor.missing");
+}
+
 TEST_F(BrokenModel, TruncatedSentencePieceModel) {
   const std::string s = ReadFile(dir_ + "/tokenizer.model");
   WriteFile(dir_ + "/tokenizer.model", s.substr(0, s.size() - 7));

@@ -54,7 +54,7 @@ std::vector<TensorRule> DecoderTensors(TensorTransform q, TensorTransform k, Ten
   return {
       {"model.embed_tokens", "token_embd", TensorTransform::kNone, {"vocab", "hidden"}},
       {"model.norm", "output_norm", norm, {"hidden"}},
-      {"lm_head", "output", TensorTransform::kNone, {"vocab", "hidden"}},
+      {"lm_head", "output", TensorTransform::kNone, {"vocab", "hidden"}, /*required=*/false},
       {"model.layers.{bid}.input_layernorm", "blk.{bid}.attn_norm", norm, {"hidden"}},
       {"model.layers.{bid}.self_attn.q_proj", "blk.{bid}.attn_q", q, {"q", "hidden"}},
       {"model.layers.{bid}.self_attn.k_proj", "blk.{bid}.attn_k", k, {"kv", "hidden"}},

@@ -55,6 +55,9 @@ struct TensorRule {
   // ffn, q (heads × head_dim), kv (kv heads × head_dim), head_dim. A bias
   // has the first dimension only.
   std::vector<std::string_view> shape;
+  // The ".weight" must be present (for every block when the name has {bid});
+  // lm_head is optional (tied embeddings).
+  bool required = true;
 };
 
 struct Architecture {

@@ -6,9 +6,11 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ckpt/atomic_file.h"
 #include "ckpt/dtype_convert.h"
@@ -368,6 +370,7 @@ absl::Status Converter::PlanTensors(const Target& target) {
   }
   CKPT_ASSIGN_OR_RETURN(std::optional<int64_t> heads, Int({"n_heads", "num_attention_heads"}));
   CKPT_ASSIGN_OR_RETURN(std::optional<int64_t> kv_heads, Int({"n_kv_heads", "num_key_value_heads"}));
+  std::set<std::pair<const TensorRule*, int>> seen;  // (rule, block) of each .weight
   for (const SourceTensor& s : m_.tensors()) {
     if (absl::EndsWith(s.name, ".attention.masked_bias") || absl::EndsWith(s.name, ".attention.bias") ||
         absl::EndsWith(s.name, ".rotary_emb.inv_freq")) {
@@ -390,6 +393,7 @@ absl::Status Converter::PlanTensors(const Target& target) {
           .Code(absl::StatusCode::kUnimplemented);
     }
     CKPT_RETURN_IF_ERROR(CheckShape(*rule, suffix, s));
+    if (suffix == ".weight") seen.insert({rule, bid});
     OutTensor t;
     t.name = GgufTensorName(*rule, bid, suffix);
     t.src = &s;
@@ -433,6 +437,19 @@ absl::Status Converter::PlanTensors(const Target& target) {
       t.from = DType::kF32;
     }
     tensors_.push_back(std::move(t));
+  }
+  // Every required weight, in every block: llama.cpp would refuse the file.
+  for (const TensorRule& r : m_.arch().tensors) {
+    if (!r.required) continue;
+    const bool per_block = absl::StrContains(AbslView(r.hf), "{bid}");
+    for (int b = per_block ? 0 : -1; b < (per_block ? static_cast<int>(block_count.value_or(0)) : 0); ++b) {
+      if (seen.count({&r, b}) == 0) {
+        return Error("hf.tensor.missing", StrCat(HfTensorName(r, b, ".weight"), " is in no shard (", m_.hf_arch(),
+                                                 " needs it for ", GgufTensorName(r, b, ".weight"), ")"))
+            .File(m_.dir())
+            .Code(absl::StatusCode::kFailedPrecondition);
+      }
+    }
   }
   // Types: prepare_tensors' rules on the converted data.
   CKPT_ASSIGN_OR_RETURN(const DType auto_type, AutoType());

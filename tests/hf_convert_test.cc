@@ -276,6 +276,44 @@ TEST(HfConvert, MergePairsAreJoinedLikeStrings) {
   EXPECT_EQ(KvJson(*b, "qwen3.attention.key_length"), "32");
 }
 
+// A Llama 3 style tokenizer.json: llama-bpe split, TemplateProcessing
+// post-processor putting BOS first (SpecialVocab's heuristics: add_bos true,
+// add_sep false, the template's BOS text resolved to its id).
+TEST(HfConvert, Llama3StyleTemplateProcessing) {
+  const std::string dir = CopyModel(kData + "/tiny-qwen2", "tiny-llama3ish");
+  nlohmann::json tok = nlohmann::json::parse(ReadFile(dir + "/tokenizer.json"));
+  tok["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] =
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+      "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+  nlohmann::json bos = {{"SpecialToken", {{"id", "<|im_start|>"}, {"type_id", 0}}}};
+  nlohmann::json a = {{"Sequence", {{"id", "A"}, {"type_id", 0}}}};
+  nlohmann::json b = {{"Sequence", {{"id", "B"}, {"type_id", 1}}}};
+  tok["post_processor"] = {{"type", "Sequence"},
+                           {"processors",
+                            {{{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", false}, {"use_regex", true}},
+                             {{"type", "TemplateProcessing"},
+                              {"single", {bos, a}},
+                              {"pair", {bos, a, bos, b}},
+                              {"special_tokens", nlohmann::json::object()}}}}};
+  WriteFile(dir + "/tokenizer.json", tok.dump());
+  nlohmann::json tc = nlohmann::json::parse(ReadFile(dir + "/tokenizer_config.json"));
+  tc.erase("add_bos_token");
+  tc["bos_token"] = "<|im_start|>";
+  WriteFile(dir + "/tokenizer_config.json", tc.dump());
+  ASSERT_THAT(Convert(dir, Out("llama3ish.gguf"), "bf16"), IsOk());
+  absl::StatusOr<GgufFile> g = GgufFile::Open(Out("llama3ish.gguf"));
+  ASSERT_THAT(g, IsOk());
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.pre"), "\"llama-bpe\"");
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.bos_token_id"), "321");
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.add_bos_token"), "true");
+  EXPECT_EQ(KvJson(*g, "tokenizer.ggml.add_sep_token"), "false");
+  std::vector<std::string> order;
+  for (const GgufKv& kv : g->kvs()) {
+    if (absl::StartsWith(AbslView(kv.key), "tokenizer.ggml.add_")) order.emplace_back(kv.key);
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre("tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_sep_token"));
+}
+
 // HF → GGUF → HF → GGUF gives the same file for each tokenizer kind
 // (SentencePiece with added tokens and padding, BPE, Gemma).
 class TokenizerRoundTrip : public ::testing::TestWithParam<std::string> {};

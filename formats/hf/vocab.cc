@@ -304,11 +304,117 @@ struct SpecialVocab {
   }
 };
 
+// Python truthiness of a JSON value.
+bool Truthy(const json& v) {
+  if (v.is_null()) return false;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return v.get<double>() != 0;
+  if (v.is_string() || v.is_array() || v.is_object()) return !v.empty();
+  return true;
+}
+
+json Get(const json& obj, const char* key) {
+  return obj.is_object() && obj.contains(key) ? obj[key] : json();
+}
+
+// `item.get('SpecialToken', {}).get('id')` of a template piece.
+json SpecialId(const json& piece) { return Get(Get(piece, "SpecialToken"), "id"); }
+
+// SpecialVocab._try_load_from_tokenizer_json's reading of the post-processor:
+// RobertaProcessing adds bos/eos/sep; a TemplateProcessing's single template
+// decides add_bos/add_eos (and may rename bos/eos/cls/sep in `tc`, moving an
+// old EOS to eot/eom), its pair template add_sep. `tc` is the converter's
+// working copy of tokenizer_config.json ({} when absent).
+void ApplyPostProcessor(const json& post, json& tc, SpecialVocab& s) {
+  const bool has_tc = Truthy(tc);
+  json bos = Get(tc, "bos_token"), cls = Get(tc, "cls_token"), eos = Get(tc, "eos_token"), sep = Get(tc, "sep_token");
+  if (!Truthy(bos) && Truthy(cls) && has_tc) tc["bos_token"] = bos = cls;
+  if (!Truthy(eos) && Truthy(sep) && has_tc) tc["eos_token"] = eos = sep;
+  const json processors = post.is_object() && post.contains("processors") ? post["processors"] : json::array({post});
+  if (!processors.is_array()) return;
+  for (const json& p : processors) {
+    const json type = Get(p, "type");
+    if (type == "RobertaProcessing") {
+      s.SetAdd("bos", true);
+      s.SetAdd("eos", true);
+      s.SetAdd("sep", true);
+      if (!Truthy(cls) && has_tc) {
+        const json c = Get(p, "cls");
+        cls = c.is_array() && !c.empty() ? c[0] : bos;
+        tc["cls_token"] = cls;
+      }
+      if (!Truthy(sep) && has_tc) {
+        const json c = Get(p, "sep");
+        sep = c.is_array() && !c.empty() ? c[0] : eos;
+        tc["sep_token"] = sep;
+      }
+      continue;
+    }
+    if (type != "TemplateProcessing") continue;
+    json single = Get(p, "single"), pair = Get(p, "pair");
+    if (!single.is_array()) single = json::array();
+    if (!pair.is_array()) pair = json::array();
+    json first, last;
+    if (single.size() > 1) {
+      first = SpecialId(single.front());
+      if (Truthy(first)) {
+        if (!has_tc) {
+          bos = first;
+        } else if (first != bos && first != cls) {
+          if (!Truthy(bos)) tc["bos_token"] = bos = first;
+          if (!Truthy(cls)) tc["cls_token"] = cls = first;
+        }
+        s.SetAdd("bos", first == bos || first == cls);
+      }
+      last = SpecialId(single.back());
+      if (Truthy(last)) {
+        if (!has_tc) {
+          eos = last;
+        } else if (last != eos) {
+          auto has_type = [&](const char* t) { return std::find(s.types.begin(), s.types.end(), t) != s.types.end(); };
+          if (!has_type("eot")) {
+            s.types.push_back("eot");
+            tc["eot_token"] = eos;
+          } else if (!has_type("eom")) {
+            s.types.push_back("eom");
+            tc["eom_token"] = eos;
+          }
+          tc["eos_token"] = eos = last;
+        }
+        s.SetAdd("eos", last == eos);
+      }
+    }
+    if (!pair.empty()) {
+      const size_t start = Truthy(first) && SpecialId(pair.front()) == first ? 1 : 0;
+      const bool drop_last = Truthy(last) && SpecialId(pair.back()) == last;
+      json mid = json::array();
+      for (size_t i = start; i + (drop_last ? 1 : 0) < pair.size(); ++i) mid.push_back(pair[i]);
+      if (!mid.empty()) {
+        const json a = Get(Get(mid.front(), "Sequence"), "id"), b = Get(Get(mid.back(), "Sequence"), "id");
+        if (a == "A" && b == "B" && mid.size() > 2) {
+          // A [sep] [eos] B
+          bool add_sep = false;
+          const json e1 = SpecialId(mid[1]);
+          if (Truthy(e1) && (e1 == sep || e1 == eos) && !Truthy(last)) add_sep = true;
+          if (mid.size() - 2 == 2) {
+            const json e2 = SpecialId(mid[2]);
+            if (Truthy(e2) && (e2 == sep || e2 == eos)) add_sep = true;
+          }
+          s.SetAdd("sep", add_sep);
+          if (add_sep && !Truthy(sep) && has_tc) tc["sep_token"] = eos;
+        }
+      }
+    }
+  }
+}
+
 absl::StatusOr<SpecialVocab> LoadSpecialVocab(const std::string& dir, std::optional<int64_t> n_vocab,
                                               bool load_merges, std::vector<std::string> types = {}) {
   SpecialVocab s;
   s.n_vocab = n_vocab;
   if (!types.empty()) s.types = std::move(types);
+  const std::string tc_path = PathIn(dir, "tokenizer_config.json");
+  CKPT_ASSIGN_OR_RETURN(std::optional<json> tc, OptionalJson(tc_path));
   const std::string tok_path = PathIn(dir, "tokenizer.json");
   CKPT_ASSIGN_OR_RETURN(std::optional<json> tok, OptionalJson(tok_path));
   json added_tokens = json::array();
@@ -331,24 +437,12 @@ absl::StatusOr<SpecialVocab> LoadSpecialVocab(const std::string& dir, std::optio
         }
       }
     }
-    if (tok->contains("post_processor") && !(*tok)["post_processor"].is_null()) {
-      // TemplateProcessing / RobertaProcessing decide add_bos/add_eos in the
-      // converter with heuristics ckpt does not reproduce yet.
-      const json& pp = (*tok)["post_processor"];
-      const std::string type = pp.is_object() ? pp.value("type", std::string()) : std::string();
-      if (type == "TemplateProcessing" || type == "RobertaProcessing" ||
-          (type == "Sequence" && pp.dump().find("TemplateProcessing") != std::string::npos)) {
-        return Error("hf.tokenizer.unsupported",
-                     StrCat("tokenizer.json post_processor ", type,
-                            ": the converter derives BOS/EOS flags from it with heuristics ckpt does not reproduce"))
-            .File(tok_path)
-            .Code(absl::StatusCode::kUnimplemented);
-      }
+    if (tok->contains("post_processor") && Truthy((*tok)["post_processor"])) {
+      if (!tc || !tc->is_object()) tc = json::object();  // the converter's `tokenizer_config or {}`
+      ApplyPostProcessor((*tok)["post_processor"], *tc, s);
     }
     if (tok->contains("added_tokens") && (*tok)["added_tokens"].is_array()) added_tokens = (*tok)["added_tokens"];
   }
-  const std::string tc_path = PathIn(dir, "tokenizer_config.json");
-  CKPT_ASSIGN_OR_RETURN(std::optional<json> tc, OptionalJson(tc_path));
   if (tc && tc->is_object() && !tc->empty()) {
     std::optional<json> alt;
     const std::string jinja = PathIn(dir, "chat_template.jinja");

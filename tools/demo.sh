@@ -62,4 +62,13 @@ run cmp llama-q4_k_m.gguf llama-q4_k_m-1t.gguf
 echo "same bytes with 1 thread and with all cores"
 run "$CKPT" validate llama-q4_k_m.gguf
 run "$CKPT" convert --dtype f16 llama-q4_k_m.gguf dequantized.safetensors
+
+step "Hugging Face folder -> GGUF (convert_hf_to_gguf.py's bytes), quantized in the same pass, and back"
+cp -r "$DATA/hf/tiny-llama-sharded" .
+run "$CKPT" convert tiny-llama-sharded tiny-llama.bf16.gguf --dtype bf16
+run cmp tiny-llama.bf16.gguf "$DATA/hf/ref/tiny-llama-sharded.bf16.gguf"
+echo "identical to llama.cpp's converter output"
+run "$CKPT" convert tiny-llama-sharded tiny-llama.Q4_K_M.gguf --dtype Q4_K_M
+run "$CKPT" convert tiny-llama.bf16.gguf tiny-llama-hf --dtype bf16
+ls tiny-llama-hf
 printf '\nDemo files are in %s\n' "$DIR"

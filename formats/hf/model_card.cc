@@ -7,24 +7,20 @@
 // of Metadata.apply_metadata_heuristic; the KVs as GGUFWriter packs them.
 #include "formats/hf/model_card.h"
 
-#include <locale.h>
+#include <locale.h>  // newlocale, strtod_l
+#include <wctype.h>  // iswupper_l, towupper_l, ...
 #include <yaml.h>
 
 #include <algorithm>
 #include <array>
-#include <clocale>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <cstdlib>
-#include <cwctype>
-#include <wctype.h>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
-#include <memory>
 
 #include "absl/strings/str_replace.h"
 #include "ckpt/status.h"
@@ -40,7 +36,7 @@ constexpr uint64_t kMaxReadmeBytes = 256ull << 20;       // whole README.md, che
 constexpr uint64_t kMaxFrontMatterBytes = 4ull << 20;    // the part kept; the front matter must end in it
 constexpr uint64_t kMaxGenerationConfigBytes = 16ull << 20;
 constexpr size_t kMaxYamlDepth = 1000;  // PyYAML itself fails (RecursionError) from about 450
-constexpr size_t kMaxYamlNodes = 1u << 20;
+constexpr size_t kMaxYamlNodes = 1u << 18;  // real model cards hold a few thousand
 constexpr size_t kMaxArrayElements = 1u << 20;
 
 // ---- UTF-8 and Python str semantics -----------------------------------------
@@ -573,9 +569,15 @@ std::string Describe(const PyValue* v) {
     case K::kBool: return v->i ? "a bool (True)" : "a bool (False)";
     case K::kInt: return v->int_big ? "a big int" : StrCat("an int (", v->i, ")");
     case K::kFloat: {
+      // The shortest form that reads back, as Python's repr.
       char buf[40];
-      std::snprintf(buf, sizeof buf, "%.17g", v->f);
-      return StrCat("a float (", buf, ")");
+      for (int digits = 1; digits <= 17; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, v->f);
+        if (std::strtod(buf, nullptr) == v->f) break;
+      }
+      std::string r = buf;
+      if (r.find_first_of(".en") == std::string::npos) r += ".0";
+      return StrCat("a float (", r, ")");
     }
     case K::kStr: return "a str";
     case K::kBytes: return "bytes";
@@ -1027,7 +1029,9 @@ bool ParseYamlFloat(std::string_view text, double* out) {
     return true;
   }
   if (v == ".nan") {
-    *out = std::numeric_limits<double>::quiet_NaN();
+    // SafeConstructor.nan_value is -inf/inf: on x86 the default NaN, whose
+    // sign bit is set (it packs as f32 0xffc00000).
+    *out = std::copysign(std::numeric_limits<double>::quiet_NaN(), -1.0);
     return true;
   }
   if (v.find(':') != std::string::npos) {
@@ -2033,7 +2037,10 @@ absl::Status Builder::Emit(const nlohmann::json* gen_config, std::vector<GgufKvT
       if (std::optional<double> x = NonFiniteMarker(*it)) marked = *x;
       const nlohmann::json& v = marked.is_null() ? *it : marked;
       auto wrong = [&](std::string why) {
-        return Error("hf.generation_config.type", StrCat("\"", s.json, "\" is ", v.dump(), ": ", why,
+        std::string shown = v.dump();
+        if (v.is_number_float() && !std::isfinite(v.get<double>())) shown = it->get<std::string>().substr(11);
+        if (shown.size() > 80) shown = shown.substr(0, 77) + "...";
+        return Error("hf.generation_config.type", StrCat("\"", s.json, "\" is ", shown, ": ", why,
                                                          " (gguf-py cannot pack it; the reference converter fails)"))
             .Key(s.gguf)
             .File(gen_path);

@@ -57,32 +57,41 @@
 //                            an object (when non-empty), or a sampling value
 //                            of a type gguf-py cannot pack (top_k: 40.5)
 //   hf.config.type           config.json's `_name_or_path` not a string
+//   hf.model_card.internal   (kInternal) an unexpected exception, caught
 // Where the reference ignores something, so does ckpt: no README.md, no
 // front matter, front matter that is not a mapping, generation_config.json
-// missing, unreadable or not JSON, base_model/dataset entries of unknown
-// shape (they still count, as empty entries, as in the reference).
+// missing, unreadable, not JSON or starting with a byte-order mark,
+// base_model/dataset entries of unknown shape (they still count, as empty
+// entries, as in the reference). generation_config.json is read as Python's
+// json reads it: NaN, Infinity and -Infinity are numbers, lone surrogate
+// escapes are kept (and fail only where such a string would be written).
 //
 // Limits (never unbounded memory or work; the reference has none):
 // README.md at most 256 MiB (checked as UTF-8 in 1 MiB chunks; only the
-// first 4 MiB are kept, and the front matter must end within them);
-// YAML nesting at most 256 levels (PyYAML itself fails near 450); at most
-// 2^20 YAML nodes; tags/languages at most 2^20 array elements in all and
-// nested at most as deep as GGUF allows; generation_config.json at most
-// 16 MiB.
+// first 4 MiB are kept, and the front matter must end within them); YAML
+// nesting at most 1000 levels (PyYAML itself dies of RecursionError from
+// about 450, where ckpt still answers); at most 2^18 YAML values; anchors
+// are shared, never expanded, but tags/languages are written expanded, at
+// most 2^20 array elements in all and nested at most as deep as GGUF allows
+// (15 levels); generation_config.json at most 16 MiB.
 //
-// Known differences from the Python (documented, not silently wrong):
-// - Python's str methods and `re` are Unicode-aware; ckpt's name heuristics
-//   (title case, isalpha, \d, \w, case-insensitive matching) are ASCII:
-//   a non-ASCII code point counts as a letter without case (so "émile"
-//   stays "émile" where Python writes "Émile"). Hugging Face repository
-//   names are ASCII, so Hub-style names are exact.
-// - JSON is parsed with nlohmann::json: generation_config.json holding
-//   NaN/Infinity or lone surrogate escapes is ignored as invalid, where
-//   Python's json accepts them.
+// Known differences from the Python (none affects Hub-style ASCII names or
+// ordinary model cards; each was checked against gguf-py):
+// - Python's str methods and `re` are Unicode-aware. Beyond ASCII, ckpt
+//   takes letters and simple case mappings from glibc's C.UTF-8 locale
+//   (Python's full mappings differ for ligatures such as "ﬁ" and title-case
+//   digraphs such as "ǆ"), and \d and str.isdecimal() stay ASCII digits.
+//   Without a C.UTF-8 locale, non-ASCII letters have no case.
+// - `.nan` in YAML is gguf-py's x86 NaN (sign bit set, f32 0xffc00000).
 // - libyaml and PyYAML's pure-Python parser agree on YAML 1.1 but may differ
-//   on rare malformed input (a byte-order mark at the start of a later line).
+//   on rare input: libyaml refuses lone surrogate escapes ("\ud800") in
+//   double-quoted scalars, which PyYAML keeps (failing only if written), and
+//   skips a byte-order mark at the start of any line, not only the first.
 // - Explicit !!int/!!float tags accept YAML 1.1's forms and Python's float()
-//   forms only, not every string Python's int()/float() would take.
+//   forms only, not every string Python's int()/float() would take; base-60
+//   floats with more than 11 parts are refused.
+// - Merging an enclosing mapping into itself (`<<: *self`) or an !!omap is
+//   refused.
 // - LoRA adapter tensors (.lora_a/.lora_b, whose count gguf-py negates) are
 //   counted as ordinary tensors; model conversion never produces them.
 #ifndef CKPT_FORMATS_HF_MODEL_CARD_H_

@@ -92,6 +92,7 @@ absl::StatusOr<std::unique_ptr<ModelDir>> ModelDir::Open(const std::string& dir)
   }
   if (!config->is_object()) return Error("hf.config.type", "config.json is not a JSON object").File(m->config_path_);
   m->config_ = std::move(*config);
+  m->raw_config_ = m->config_;
   // get_model_architecture: architectures[0], or text_config's.
   auto first_arch = [](const nlohmann::json& j) -> std::optional<std::string> {
     const auto it = j.find("architectures");

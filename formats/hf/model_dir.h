@@ -53,6 +53,8 @@ class ModelDir {
   const std::string& dir() const { return dir_; }
   const std::string& config_path() const { return config_path_; }
   const nlohmann::json& config() const { return config_; }
+  // config.json exactly as read (text_config not merged), for the model card.
+  const nlohmann::json& raw_config() const { return raw_config_; }
   const Architecture& arch() const { return *arch_; }
   const std::string& hf_arch() const { return hf_arch_; }
   const std::vector<SourceTensor>& tensors() const { return tensors_; }
@@ -70,7 +72,7 @@ class ModelDir {
   absl::Status ListTensors();
 
   std::string dir_, config_path_, hf_arch_;
-  nlohmann::json config_;
+  nlohmann::json config_, raw_config_;
   const Architecture* arch_ = nullptr;
   std::vector<std::string> shard_files_;
   std::vector<std::unique_ptr<SafetensorsFile>> safetensors_;

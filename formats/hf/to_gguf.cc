@@ -525,7 +525,7 @@ absl::Status Converter::Run(const std::string& out, const HfProgressFn& progress
   kvs.Set("general.architecture", GgufOwnedValue::String(arch_));
   std::vector<std::pair<std::string, std::vector<uint64_t>>> shapes;
   for (const OutTensor& t : tensors_) shapes.push_back({t.name, std::vector<uint64_t>(t.ne.rbegin(), t.ne.rend())});
-  CKPT_ASSIGN_OR_RETURN(std::vector<GgufKvToWrite> card, ModelCardKvs(m_.dir(), m_.config(), CountParams(shapes)));
+  CKPT_ASSIGN_OR_RETURN(std::vector<GgufKvToWrite> card, ModelCardKvs(m_.dir(), m_.raw_config(), CountParams(shapes)));
   kvs.SetAll(std::move(card));
   CKPT_RETURN_IF_ERROR(Hparams(kvs, FileTypeOf(file_dtype)));
   kvs.Set("general.quantization_version", GgufOwnedValue::Unsigned(GgufType::kU32, kQuantizationVersion));

@@ -3,13 +3,13 @@
 #include "absl/strings/str_format.h"
 
 namespace ckpt {
-namespace {
-
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
+size_t DecodeUtf8At(std::string_view s, size_t i, char32_t* cp) {
   const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
   const uint8_t c = b(i);
-  if (c < 0x80) return 1;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
   size_t n;
   uint8_t lo = 0x80, hi = 0xBF;  // allowed range of the second byte
   if (c >= 0xC2 && c <= 0xDF) {
@@ -30,10 +30,11 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   for (size_t k = 2; k < n; ++k) {
     if ((b(i + k) & 0xC0) != 0x80) return 0;
   }
+  char32_t v = c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) v = (v << 6) | (b(i + k) & 0x3F);
+  *cp = v;
   return n;
 }
-
-}  // namespace
 
 bool IsValidUtf8(std::string_view s) { return FirstInvalidUtf8(s) == std::string_view::npos; }
 
@@ -48,7 +49,8 @@ size_t FirstInvalidUtf8(std::string_view s) {
       i += 8;
     }
     if (i >= s.size()) break;
-    const size_t n = Utf8SequenceLength(s, i);
+    char32_t cp;
+    const size_t n = DecodeUtf8At(s, i, &cp);
     if (n == 0) return i;
     i += n;
   }
@@ -68,13 +70,11 @@ std::string EscapeForDisplay(std::string_view s) {
     if (c == '\r') { out += "\\r"; ++i; continue; }
     if (c < 0x20 || c == 0x7F) { out += absl::StrFormat("\\x%02x", c); ++i; continue; }
     if (c < 0x80) { out += static_cast<char>(c); ++i; continue; }
-    const size_t n = Utf8SequenceLength(s, i);
+    char32_t cp;
+    const size_t n = DecodeUtf8At(s, i, &cp);
     if (n == 0) { out += absl::StrFormat("\\x%02x", c); ++i; continue; }
     // C1 controls and bidirectional overrides can rewrite what a terminal
     // shows (Trojan Source): show their code points instead.
-    const uint32_t cp = n == 2 ? ((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu)
-                      : n == 3 ? ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu)
-                               : 0;
     if ((cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
         cp == 0x200E || cp == 0x200F || cp == 0x061C) {
       out += absl::StrFormat("\\u{%04x}", cp);

@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_replace.h"
 #include "ckpt/status.h"
+#include "ckpt/text.h"
 #include "lib/fs_util.h"
 #include "lib/str_util.h"
 
@@ -43,55 +44,6 @@ constexpr size_t kMaxArrayElements = 1u << 20;
 
 using U32 = std::u32string;
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one
-// (overlong forms, surrogates and code points past U+10FFFF are invalid, as
-// for Python's strict decoder).
-size_t Utf8SequenceAt(std::string_view s, size_t i, char32_t* cp) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = b(i);
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  size_t n;
-  uint8_t lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k) {
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  }
-  char32_t v = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) v = (v << 6) | (b(i + k) & 0x3F);
-  *cp = v;
-  return n;
-}
-
-// The offset of the first byte that is not valid UTF-8, or npos.
-size_t FirstInvalidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    char32_t cp;
-    const size_t n = Utf8SequenceAt(s, i, &cp);
-    if (n == 0) return i;
-    i += n;
-  }
-  return std::string_view::npos;
-}
-
-bool IsUtf8(std::string_view s) { return FirstInvalidUtf8(s) == std::string_view::npos; }
-
 // UTF-8 → code points; undecodable bytes become U+DC80..U+DCFF, as Python
 // decodes file names (surrogateescape).
 U32 Decode(std::string_view s) {
@@ -99,7 +51,7 @@ U32 Decode(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     char32_t cp;
-    const size_t n = Utf8SequenceAt(s, i, &cp);
+    const size_t n = DecodeUtf8At(s, i, &cp);
     if (n == 0) {
       out.push_back(0xDC00 + static_cast<uint8_t>(s[i]));
       ++i;
@@ -1500,7 +1452,7 @@ absl::StatusOr<std::optional<std::string>> ReadFrontMatter(const std::string& pa
     size_t i = 0;
     while (i < block.size()) {
       char32_t cp;
-      const size_t n = Utf8SequenceAt(block, i, &cp);
+      const size_t n = DecodeUtf8At(block, i, &cp);
       if (n == 0) {
         if (Utf8Prefix(std::string_view(block).substr(i))) break;  // completed by the next chunk
         return Error("hf.model_card.utf8", "README.md is not UTF-8 (Python fails to decode it)")
@@ -1758,7 +1710,7 @@ Entry Builder::EntryFromId(const PyValue* id) {
     if (p >= s.size()) return e;
     {
       char32_t cp;
-      const size_t n = Utf8SequenceAt(s, p, &cp);
+      const size_t n = DecodeUtf8At(s, p, &cp);
       if (n == 0 || cp == '\n') return e;
       p += n;
     }
@@ -1908,7 +1860,7 @@ absl::Status Builder::AddString(std::string key, const PyValue* v) {
         .Key(key)
         .File(FileOf(v));
   }
-  if (!IsUtf8(v->s)) {
+  if (!IsValidUtf8(v->s)) {
     return Error("hf.model_card.utf8", "the directory name is not UTF-8, so gguf-py cannot write the value made from it")
         .Key(key)
         .File(FileOf(v));
@@ -1961,7 +1913,7 @@ absl::StatusOr<GgufOwnedValue> Builder::PackArray(const std::vector<const PyValu
     }
     switch (*type) {
       case GgufType::kString:
-        if (v->kind == K::kStr && !IsUtf8(v->s)) {
+        if (v->kind == K::kStr && !IsValidUtf8(v->s)) {
           return Error("hf.model_card.utf8", "a list item is not UTF-8").Key(key).File(FileOf(v));
         }
         elements.push_back(GgufOwnedValue::String(v->s));

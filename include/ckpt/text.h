@@ -23,6 +23,14 @@ bool IsValidUtf8(std::string_view s);
 // Offset of the first byte that starts an ill-formed sequence, or npos.
 size_t FirstInvalidUtf8(std::string_view s);
 
+// DecodeUtf8At
+//
+// Length of the well-formed UTF-8 sequence at s[i] (REQUIRES i < s.size()),
+// with its code point in `*cp`; 0 when the bytes there are ill-formed
+// (overlongs, surrogates and code points past U+10FFFF, as Python's strict
+// decoder).
+size_t DecodeUtf8At(std::string_view s, size_t i, char32_t* cp);
+
 // HumanBytes
 //
 // "1.50 MiB"-style size for tables (binary units, 3 significant digits).

@@ -44,6 +44,14 @@ constexpr size_t kMaxArrayElements = 1u << 20;
 
 using U32 = std::u32string;
 
+// The value of hex digit `c`, or -1.
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // UTF-8 → code points; undecodable bytes become U+DC80..U+DCFF, as Python
 // decodes file names (surrogateescape).
 U32 Decode(std::string_view s) {
@@ -904,16 +912,9 @@ bool ParseYamlInt(std::string_view text, PyValue* out) {
   auto digits_in = [](std::string_view digits, unsigned base, U128* acc, bool* sat) {
     if (digits.empty()) return false;
     for (char c : digits) {
-      unsigned d;
-      if (c >= '0' && c <= '9') {
-        d = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        d = c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        d = c - 'A' + 10;
-      } else {
-        return false;
-      }
+      const int h = HexDigit(c);
+      if (h < 0) return false;
+      const unsigned d = static_cast<unsigned>(h);
       if (d >= base) return false;
       if (!*sat) {
         *acc = *acc * base + d;
@@ -1528,17 +1529,8 @@ int HexUnit(std::string_view text, size_t i) {
   if (i + 4 > text.size()) return -1;
   int v = 0;
   for (size_t k = i; k < i + 4; ++k) {
-    const char c = text[k];
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return -1;
-    }
+    const int d = HexDigit(text[k]);
+    if (d < 0) return -1;
     v = v * 16 + d;
   }
   return v;

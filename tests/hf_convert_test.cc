@@ -35,6 +35,7 @@ const std::string kData = std::string(CKPT_TEST_DATA_DIR) + "/hf";
 std::string CopyModel(const std::string& src, const std::string& name) {
   static int n = 0;
   const fs::path dir = fs::path(::testing::TempDir()) / ("hf" + std::to_string(getpid()) + "_" + std::to_string(n++));
+  fs::remove_all(dir);  // a leftover of an earlier run with the same pid
   fs::create_directories(dir);
   fs::copy(src, dir / name, fs::copy_options::recursive);
   for (const auto& e : fs::recursive_directory_iterator(dir / name)) {
